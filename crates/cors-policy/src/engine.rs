@@ -1,0 +1,688 @@
+//! The server side of CORS: from a request to a [`Decision`].
+//!
+//! Rules, in the Fetch standard's terms:
+//!
+//! * A **preflight** is an `OPTIONS` request carrying both `Origin` and
+//!   `Access-Control-Request-Method`. The engine answers it itself; the handler never runs.
+//!   Any other request — a plain `OPTIONS` included — is an **actual** request: it goes to its
+//!   handler and the engine adds CORS headers to the handler's response.
+//! * An allowed preflight gets `204 No Content` with `Access-Control-Allow-Origin` (the request's
+//!   origin, or `*` when every origin is allowed without credentials),
+//!   `Access-Control-Allow-Credentials: true` when credentialed, `Access-Control-Allow-Methods`
+//!   only when the requested method is not safelisted (that method, or `*` under an any-method
+//!   policy without credentials), `Access-Control-Allow-Headers` echoing the requested headers
+//!   (`*` under an any-header policy without credentials, `*,authorization` when authorization
+//!   is listed too), and `Access-Control-Max-Age` when configured.
+//! * A refused preflight gets `403` and no CORS headers — unless [`Policy::debug`] is on and the
+//!   origin is allowed: then `204` with the origin and credentials headers only, so that the
+//!   browser itself names the method or header that failed.
+//! * An actual response from an allowed origin gets `Access-Control-Allow-Origin`,
+//!   `-Allow-Credentials` and `-Expose-Headers`; a refused origin gets none of them.
+//!   `Vary: Origin` is added unless every origin is allowed, because the answer then depends on
+//!   the `Origin` header and caches must know.
+//!
+//! Method names match case-sensitively, header names case-insensitively.
+
+use std::fmt;
+
+use crate::header::{for_each_name, is_blank_list, HeaderListError};
+use crate::method::is_safelisted;
+use crate::pattern::OriginPattern;
+use crate::policy::{AllowHeaders, AllowMethods, AllowOrigins, Policy};
+
+pub const ACAO: &str = "access-control-allow-origin";
+pub const ACAC: &str = "access-control-allow-credentials";
+pub const ACAM: &str = "access-control-allow-methods";
+pub const ACAH: &str = "access-control-allow-headers";
+pub const ACMA: &str = "access-control-max-age";
+pub const ACEH: &str = "access-control-expose-headers";
+pub const VARY: &str = "vary";
+/// The `Vary` value of a preflight answer whose content depends on the request.
+pub const PREFLIGHT_VARY: &str = "origin, access-control-request-method, access-control-request-headers";
+
+/// The CORS-relevant facts of a request, borrowed from it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestFacts<'a> {
+    pub method: &'a str,
+    /// The `Origin` header, if there is exactly one.
+    pub origin: Option<&'a str>,
+    /// `Access-Control-Request-Method`.
+    pub request_method: Option<&'a str>,
+    /// `Access-Control-Request-Headers` (several lines joined with `,`).
+    pub request_headers: Option<&'a str>,
+}
+
+impl RequestFacts<'_> {
+    /// `OPTIONS` with `Origin` and `Access-Control-Request-Method`: the only thing that is a preflight.
+    pub fn is_preflight(&self) -> bool {
+        self.method == "OPTIONS" && self.origin.is_some() && self.request_method.is_some()
+    }
+}
+
+/// Response headers the engine wants on the response, names in lower case.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CorsHeaders(pub Vec<(&'static str, String)>);
+
+impl CorsHeaders {
+    fn push(&mut self, name: &'static str, value: impl Into<String>) {
+        self.0.push((name, value.into()));
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// What to do with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Answer the preflight now, without calling the handler.
+    Preflight(PreflightDecision),
+    /// Call the handler, then add these headers to its response.
+    Actual(ActualDecision),
+}
+
+impl Decision {
+    pub fn outcome(&self) -> &Outcome {
+        match self {
+            Decision::Preflight(p) => &p.outcome,
+            Decision::Actual(a) => &a.outcome,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreflightDecision {
+    pub outcome: Outcome,
+    /// 204 when allowed (or refused in debug mode from an allowed origin), else 403.
+    pub status: u16,
+    /// The complete header set of the answer.
+    pub headers: CorsHeaders,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActualDecision {
+    pub outcome: Outcome,
+    /// Headers to set on the handler's response.
+    pub headers: CorsHeaders,
+    /// Append `Origin` to the response's `Vary` (never replacing the handler's own `Vary`).
+    pub vary_origin: bool,
+}
+
+/// What the engine concluded, with the why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The origin (and, for a preflight, the method and headers) are allowed.
+    Allowed { by: AllowedBy },
+    Refused(Refusal),
+    /// No `Origin` header: a same-origin request or a non-browser client; CORS does not apply.
+    NoOrigin,
+    /// The `off` preset: no CORS headers at all.
+    CorsOff,
+}
+
+/// Which part of the policy allowed an origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedBy {
+    AnyOrigin,
+    Entry { origin: String, entry: String },
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    OriginNotAllowed { origin: String },
+    MethodNotAllowed { method: String },
+    HeaderNotAllowed { header: String },
+    AuthorizationNotCoveredByWildcard,
+    HeaderList(HeaderListError),
+}
+
+impl Outcome {
+    /// `allowed`, `refused`, `no-origin` or `cors-off`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Allowed { .. } => "allowed",
+            Outcome::Refused(_) => "refused",
+            Outcome::NoOrigin => "no-origin",
+            Outcome::CorsOff => "cors-off",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Allowed { by: AllowedBy::AnyOrigin } => {
+                write!(f, "CORS_ALLOW_ORIGINS=* allows every origin")
+            }
+            Outcome::Allowed {
+                by: AllowedBy::Entry { origin, entry },
+            } => {
+                if origin == entry {
+                    write!(f, "origin {origin} is in CORS_ALLOW_ORIGINS")
+                } else {
+                    write!(f, "origin {origin} matches CORS_ALLOW_ORIGINS entry {entry}")
+                }
+            }
+            Outcome::Refused(r) => r.fmt(f),
+            Outcome::NoOrigin => write!(
+                f,
+                "no Origin header: not a cross-origin browser request, so CORS does not apply"
+            ),
+            Outcome::CorsOff => write!(f, "CORS_PRESET=off: the API sends no CORS headers at all"),
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::OriginNotAllowed { origin } => {
+                write!(f, "origin {origin} is not in CORS_ALLOW_ORIGINS")
+            }
+            Refusal::MethodNotAllowed { method } => write!(
+                f,
+                "method {method} is not in CORS_ALLOW_METHODS (method names are case-sensitive)"
+            ),
+            Refusal::HeaderNotAllowed { header } => {
+                write!(f, "request header {header} is not in CORS_ALLOW_HEADERS")
+            }
+            Refusal::AuthorizationNotCoveredByWildcard => write!(
+                f,
+                "request header authorization is not covered by CORS_ALLOW_HEADERS=* (the Fetch standard \
+                 requires listing it: *,authorization)"
+            ),
+            Refusal::HeaderList(HeaderListError::TooLong(n)) => write!(
+                f,
+                "Access-Control-Request-Headers is {n} bytes long; the engine reads at most {}",
+                crate::header::MAX_REQUEST_HEADERS_LEN
+            ),
+            Refusal::HeaderList(HeaderListError::TooMany) => write!(
+                f,
+                "Access-Control-Request-Headers names more than {} headers",
+                crate::header::MAX_REQUEST_HEADERS
+            ),
+            Refusal::HeaderList(HeaderListError::NotAToken) => {
+                write!(f, "Access-Control-Request-Headers is not a list of header names")
+            }
+        }
+    }
+}
+
+/// Decides what `policy` does with the request described by `facts`.
+pub fn decide(policy: &Policy, facts: &RequestFacts<'_>) -> Decision {
+    if !policy.enabled {
+        return Decision::Actual(ActualDecision {
+            outcome: Outcome::CorsOff,
+            headers: CorsHeaders::default(),
+            vary_origin: false,
+        });
+    }
+    if facts.is_preflight() {
+        Decision::Preflight(decide_preflight(policy, facts))
+    } else {
+        Decision::Actual(decide_actual(policy, facts))
+    }
+}
+
+/// Matches the origin; `Err` is the refusal.
+fn allow_origin(policy: &Policy, origin: &str) -> Result<AllowedBy, Refusal> {
+    match &policy.origins {
+        AllowOrigins::Any => Ok(AllowedBy::AnyOrigin),
+        AllowOrigins::List(list) => match list.find(origin) {
+            Some(entry) => Ok(AllowedBy::Entry {
+                origin: origin.to_string(),
+                entry: entry_text(entry),
+            }),
+            None => Err(Refusal::OriginNotAllowed {
+                origin: origin.to_string(),
+            }),
+        },
+    }
+}
+
+fn entry_text(entry: &OriginPattern) -> String {
+    entry.to_string()
+}
+
+/// `Access-Control-Allow-Origin` and `-Allow-Credentials` for an allowed origin.
+fn origin_headers(policy: &Policy, origin: &str, by: &AllowedBy, headers: &mut CorsHeaders) {
+    match by {
+        AllowedBy::AnyOrigin if !policy.credentials => headers.push(ACAO, "*"),
+        _ => headers.push(ACAO, origin),
+    }
+    if policy.credentials {
+        headers.push(ACAC, "true");
+    }
+}
+
+fn decide_preflight(policy: &Policy, facts: &RequestFacts<'_>) -> PreflightDecision {
+    let origin = facts.origin.unwrap_or_default();
+    let requested_method = facts.request_method.unwrap_or_default();
+    let by = match allow_origin(policy, origin) {
+        Ok(by) => by,
+        Err(refusal) => return refused_preflight(Outcome::Refused(refusal)),
+    };
+    let mut headers = CorsHeaders::default();
+    origin_headers(policy, origin, &by, &mut headers);
+    if !matches!(policy.origins, AllowOrigins::Any) {
+        headers.push(VARY, PREFLIGHT_VARY);
+    }
+
+    let refusal = check_method(policy, requested_method)
+        .err()
+        .or_else(|| check_headers(policy, facts.request_headers).err());
+    if let Some(refusal) = refusal {
+        if policy.debug {
+            return PreflightDecision {
+                outcome: Outcome::Refused(refusal),
+                status: 204,
+                headers,
+            };
+        }
+        return refused_preflight(Outcome::Refused(refusal));
+    }
+
+    if !is_safelisted(requested_method) {
+        let value = match policy.methods {
+            AllowMethods::Any if !policy.credentials => "*",
+            _ => requested_method,
+        };
+        headers.push(ACAM, value);
+    }
+    if let Some(list) = facts.request_headers.filter(|l| !is_blank_list(l)) {
+        let value = match policy.headers {
+            AllowHeaders::Any { authorization } if !policy.credentials => {
+                if authorization {
+                    "*,authorization"
+                } else {
+                    "*"
+                }
+            }
+            _ => list.trim(),
+        };
+        headers.push(ACAH, value);
+    }
+    if let Some(max_age) = policy.max_age {
+        headers.push(ACMA, max_age.to_string());
+    }
+    PreflightDecision {
+        outcome: Outcome::Allowed { by },
+        status: 204,
+        headers,
+    }
+}
+
+fn refused_preflight(outcome: Outcome) -> PreflightDecision {
+    PreflightDecision {
+        outcome,
+        status: 403,
+        headers: CorsHeaders::default(),
+    }
+}
+
+fn check_method(policy: &Policy, method: &str) -> Result<(), Refusal> {
+    if is_safelisted(method) || policy.methods.allows(method) {
+        Ok(())
+    } else {
+        Err(Refusal::MethodNotAllowed {
+            method: method.to_string(),
+        })
+    }
+}
+
+fn check_headers(policy: &Policy, list: Option<&str>) -> Result<(), Refusal> {
+    let Some(list) = list else { return Ok(()) };
+    let visited = for_each_name(list, |name| {
+        if policy.headers.allows(name) {
+            Ok(())
+        } else if matches!(policy.headers, AllowHeaders::Any { .. }) {
+            Err(Refusal::AuthorizationNotCoveredByWildcard)
+        } else {
+            Err(Refusal::HeaderNotAllowed {
+                header: name.to_ascii_lowercase(),
+            })
+        }
+    });
+    match visited {
+        Ok(result) => result,
+        Err(e) => Err(Refusal::HeaderList(e)),
+    }
+}
+
+fn decide_actual(policy: &Policy, facts: &RequestFacts<'_>) -> ActualDecision {
+    let vary_origin = !matches!(policy.origins, AllowOrigins::Any);
+    let Some(origin) = facts.origin else {
+        return ActualDecision {
+            outcome: Outcome::NoOrigin,
+            headers: CorsHeaders::default(),
+            vary_origin,
+        };
+    };
+    match allow_origin(policy, origin) {
+        Ok(by) => {
+            let mut headers = CorsHeaders::default();
+            origin_headers(policy, origin, &by, &mut headers);
+            if let Some(expose) = policy.expose.header_value() {
+                headers.push(ACEH, expose);
+            }
+            ActualDecision {
+                outcome: Outcome::Allowed { by },
+                headers,
+                vary_origin,
+            }
+        }
+        Err(refusal) => ActualDecision {
+            outcome: Outcome::Refused(refusal),
+            headers: CorsHeaders::default(),
+            vary_origin,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::PolicyInput;
+
+    const LAB: &str = "http://localhost:8080";
+    const OTHER: &str = "http://127.0.0.1:8081";
+
+    fn policy(pairs: &[(&str, &str)]) -> Policy {
+        PolicyInput::from_lookup(|k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })
+        .resolve(LAB)
+        .unwrap()
+        .policy
+    }
+
+    fn preflight<'a>(origin: &'a str, method: &'a str, headers: Option<&'a str>) -> RequestFacts<'a> {
+        RequestFacts {
+            method: "OPTIONS",
+            origin: Some(origin),
+            request_method: Some(method),
+            request_headers: headers,
+        }
+    }
+
+    fn expect_preflight(d: Decision) -> PreflightDecision {
+        match d {
+            Decision::Preflight(p) => p,
+            other => panic!("expected a preflight decision, got {other:?}"),
+        }
+    }
+
+    fn expect_actual(d: Decision) -> ActualDecision {
+        match d {
+            Decision::Actual(a) => a,
+            other => panic!("expected an actual decision, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_options_with_origin_and_request_method_is_a_preflight() {
+        let p = policy(&[]);
+        let plain_options = RequestFacts {
+            method: "OPTIONS",
+            origin: Some(LAB),
+            ..Default::default()
+        };
+        assert!(matches!(decide(&p, &plain_options), Decision::Actual(_)));
+        let no_origin = RequestFacts {
+            method: "OPTIONS",
+            request_method: Some("PUT"),
+            ..Default::default()
+        };
+        assert!(matches!(decide(&p, &no_origin), Decision::Actual(_)));
+        let get_with_acrm = RequestFacts {
+            method: "GET",
+            origin: Some(LAB),
+            request_method: Some("PUT"),
+            ..Default::default()
+        };
+        assert!(matches!(decide(&p, &get_with_acrm), Decision::Actual(_)));
+        assert!(matches!(
+            decide(&p, &preflight(LAB, "PUT", None)),
+            Decision::Preflight(_)
+        ));
+    }
+
+    #[test]
+    fn allowed_preflight_strict() {
+        let d = expect_preflight(decide(
+            &policy(&[]),
+            &preflight(LAB, "PUT", Some("content-type,x-token")),
+        ));
+        assert_eq!(d.status, 204);
+        assert!(matches!(d.outcome, Outcome::Allowed { .. }));
+        assert_eq!(d.headers.get(ACAO), Some(LAB));
+        assert_eq!(d.headers.get(ACAC), Some("true"));
+        assert_eq!(d.headers.get(ACAM), Some("PUT"), "just the requested method");
+        assert_eq!(d.headers.get(ACAH), Some("content-type,x-token"), "echoed");
+        assert_eq!(d.headers.get(ACMA), Some("600"));
+        assert_eq!(d.headers.get(VARY), Some(PREFLIGHT_VARY));
+        assert_eq!(d.outcome.to_string(), "origin http://localhost:8080 is in CORS_ALLOW_ORIGINS");
+    }
+
+    #[test]
+    fn safelisted_method_gets_no_allow_methods() {
+        let d = expect_preflight(decide(
+            &policy(&[]),
+            &preflight(LAB, "POST", Some("content-type")),
+        ));
+        assert_eq!(d.status, 204);
+        assert_eq!(d.headers.get(ACAM), None);
+        assert_eq!(d.headers.get(ACAH), Some("content-type"));
+    }
+
+    #[test]
+    fn permissive_answers_with_wildcards() {
+        let p = policy(&[("CORS_PRESET", "permissive")]);
+        let d = expect_preflight(decide(&p, &preflight(OTHER, "DELETE", Some("x-other"))));
+        assert_eq!(d.status, 204);
+        assert_eq!(d.headers.get(ACAO), Some("*"));
+        assert_eq!(d.headers.get(ACAC), None);
+        assert_eq!(d.headers.get(ACAM), Some("*"));
+        assert_eq!(d.headers.get(ACAH), Some("*,authorization"));
+        assert_eq!(d.headers.get(ACMA), None);
+        assert_eq!(d.headers.get(VARY), None, "every origin gets the same answer");
+    }
+
+    #[test]
+    fn wildcards_become_echoes_with_credentials() {
+        let p = policy(&[("CORS_ALLOW_METHODS", "*"), ("CORS_ALLOW_HEADERS", "*")]);
+        let d = expect_preflight(decide(&p, &preflight(LAB, "PURGE", Some("x-anything"))));
+        assert_eq!(d.status, 204);
+        assert_eq!(d.headers.get(ACAM), Some("PURGE"));
+        assert_eq!(d.headers.get(ACAH), Some("x-anything"));
+    }
+
+    #[test]
+    fn wildcard_headers_do_not_cover_authorization_unless_listed() {
+        let p = policy(&[
+            ("CORS_ALLOW_ORIGINS", "*"),
+            ("CORS_ALLOW_HEADERS", "*"),
+            ("CORS_ALLOW_CREDENTIALS", "false"),
+            ("CORS_EXPOSE_HEADERS", "*"),
+            ("CORS_DEBUG", "false"),
+        ]);
+        let d = expect_preflight(decide(&p, &preflight(LAB, "GET", Some("authorization"))));
+        assert_eq!(d.status, 403);
+        assert_eq!(d.outcome, Outcome::Refused(Refusal::AuthorizationNotCoveredByWildcard));
+        let d = expect_preflight(decide(&p, &preflight(LAB, "GET", Some("x-token"))));
+        assert_eq!((d.status, d.headers.get(ACAH)), (204, Some("*")));
+    }
+
+    #[test]
+    fn refused_origin_gets_403_and_no_cors_headers_even_in_debug() {
+        for debug in ["true", "false"] {
+            let d = expect_preflight(decide(
+                &policy(&[("CORS_DEBUG", debug)]),
+                &preflight(OTHER, "PUT", None),
+            ));
+            assert_eq!(d.status, 403);
+            assert!(d.headers.is_empty(), "{:?}", d.headers);
+            assert_eq!(
+                d.outcome.to_string(),
+                "origin http://127.0.0.1:8081 is not in CORS_ALLOW_ORIGINS"
+            );
+        }
+    }
+
+    #[test]
+    fn refused_method_debug_on_answers_204_with_origin_headers_only() {
+        let d = expect_preflight(decide(&policy(&[]), &preflight(LAB, "patch", None)));
+        assert_eq!(d.status, 204);
+        assert_eq!(
+            d.outcome,
+            Outcome::Refused(Refusal::MethodNotAllowed { method: "patch".into() })
+        );
+        assert_eq!(d.headers.get(ACAO), Some(LAB));
+        assert_eq!(d.headers.get(ACAC), Some("true"));
+        assert_eq!(d.headers.get(ACAM), None);
+        assert_eq!(d.headers.get(ACMA), None, "a refusal must not be cached");
+    }
+
+    #[test]
+    fn refused_header_debug_off_answers_403_bare() {
+        let d = expect_preflight(decide(
+            &policy(&[("CORS_DEBUG", "false")]),
+            &preflight(LAB, "GET", Some("content-type,X-Other")),
+        ));
+        assert_eq!(d.status, 403);
+        assert!(d.headers.is_empty());
+        assert_eq!(
+            d.outcome,
+            Outcome::Refused(Refusal::HeaderNotAllowed { header: "x-other".into() })
+        );
+    }
+
+    #[test]
+    fn methods_case_sensitive_headers_case_insensitive() {
+        let p = policy(&[]);
+        let d = expect_preflight(decide(&p, &preflight(LAB, "PATCH", Some("X-TOKEN"))));
+        assert!(matches!(d.outcome, Outcome::Allowed { .. }));
+        let d = expect_preflight(decide(&p, &preflight(LAB, "Patch", None)));
+        assert!(matches!(d.outcome, Outcome::Refused(Refusal::MethodNotAllowed { .. })));
+    }
+
+    #[test]
+    fn hostile_request_header_lists_are_refused_cheaply() {
+        let p = policy(&[]);
+        let commas = ",".repeat(10_000);
+        let d = expect_preflight(decide(&p, &preflight(LAB, "GET", Some(&commas))));
+        assert!(matches!(d.outcome, Outcome::Refused(Refusal::HeaderList(_))));
+        let blank = ", , ,";
+        let d = expect_preflight(decide(&p, &preflight(LAB, "GET", Some(blank))));
+        assert!(matches!(d.outcome, Outcome::Allowed { .. }));
+        assert_eq!(d.headers.get(ACAH), None);
+    }
+
+    #[test]
+    fn actual_responses() {
+        let p = policy(&[]);
+        let allowed = expect_actual(decide(
+            &p,
+            &RequestFacts {
+                method: "GET",
+                origin: Some(LAB),
+                ..Default::default()
+            },
+        ));
+        assert_eq!(allowed.headers.get(ACAO), Some(LAB));
+        assert_eq!(allowed.headers.get(ACAC), Some("true"));
+        assert_eq!(allowed.headers.get(ACEH), Some("x-secret"));
+        assert!(allowed.vary_origin);
+
+        let refused = expect_actual(decide(
+            &p,
+            &RequestFacts {
+                method: "GET",
+                origin: Some(OTHER),
+                ..Default::default()
+            },
+        ));
+        assert!(refused.headers.is_empty());
+        assert!(refused.vary_origin, "Vary: Origin also on refusals");
+
+        let no_origin = expect_actual(decide(
+            &p,
+            &RequestFacts {
+                method: "GET",
+                ..Default::default()
+            },
+        ));
+        assert_eq!(no_origin.outcome, Outcome::NoOrigin);
+        assert!(no_origin.vary_origin, "and without Origin");
+
+        let any = expect_actual(decide(
+            &policy(&[("CORS_PRESET", "permissive")]),
+            &RequestFacts {
+                method: "GET",
+                origin: Some(OTHER),
+                ..Default::default()
+            },
+        ));
+        assert_eq!(any.headers.get(ACAO), Some("*"));
+        assert_eq!(any.headers.get(ACEH), Some("*"));
+        assert!(!any.vary_origin);
+    }
+
+    #[test]
+    fn off_passes_everything_through_bare() {
+        let p = policy(&[("CORS_PRESET", "off")]);
+        let d = expect_actual(decide(&p, &preflight(LAB, "PUT", None)));
+        assert_eq!(d.outcome, Outcome::CorsOff);
+        assert!(d.headers.is_empty() && !d.vary_origin);
+    }
+
+    #[test]
+    fn origin_matching_is_not_fooled() {
+        let p = policy(&[(
+            "CORS_ALLOW_ORIGINS",
+            "https://foo.com,https://bar.com,http://*.example.com",
+        ), ("CORS_ALLOW_CREDENTIALS", "false")]);
+        let allowed = |o: &str| {
+            matches!(
+                expect_actual(decide(
+                    &p,
+                    &RequestFacts {
+                        method: "GET",
+                        origin: Some(o),
+                        ..Default::default()
+                    }
+                ))
+                .outcome,
+                Outcome::Allowed { .. }
+            )
+        };
+        assert!(allowed("https://foo.com") && allowed("https://bar.com"));
+        assert!(allowed("http://a.example.com"));
+        for evil in [
+            "https://barfoo.com",
+            "https://foobar.com",
+            "http://example.com.evil.com",
+            "http://example.com",
+            "https://FOO.com",
+            "https://foo.com/",
+            "HTTPS://foo.com",
+            "null",
+            "https://föo.com",
+            &format!("https://{}.foo.com", "a".repeat(5000)),
+        ] {
+            assert!(!allowed(evil), "{evil}");
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! # cors-policy: the CORS rules of CORS Lab, without any I/O
+//!
+//! CORS (Cross-Origin Resource Sharing, defined in the WHATWG Fetch standard) lets a server
+//! tell a browser which *other* origins may read its responses. The browser enforces it; the
+//! server only states its policy in `Access-Control-*` response headers.
+//!
+//! This crate holds both sides of that conversation, so the lab can show them next to each other:
+//!
+//! * the **server side** — a [`Policy`] (parsed and validated from `CORS_*` environment variables by
+//!   [`PolicyInput::resolve`]) and the [`engine`] that turns a request into a [`Decision`]: is it a
+//!   preflight, is it allowed, which headers go on the response, and a one-line reason;
+//! * the **browser side** — [`browser`], a model of the check Chromium runs on the response it gets
+//!   ([`BrowserVerdict`]), with Chromium's own `CorsError` names and console texts.
+//!
+//! Everything here is pure and synchronous: no sockets, no async runtime. The servers of the lab
+//! are thin layers over it. Data flows one way: request → [`Decision`] → response headers →
+//! journal entry (with a [`BrowserVerdict`]) → page.
+//!
+//! The modules, one concept each:
+//!
+//! | module | concept |
+//! |---|---|
+//! | [`origin`] | what an origin is, and parsing the `Origin` request header |
+//! | [`pattern`] | allow-list entries: exact origins, `*.example.com` subdomains, `:*` ports |
+//! | [`method`] | HTTP method names: tokens, forbidden methods, the CORS-safelisted ones |
+//! | [`header`] | header names and bounded parsing of `Access-Control-Request-Headers` |
+//! | [`policy`] | the validated policy the engine applies |
+//! | [`config`] | `CORS_*` variables and presets → a [`Policy`], with every problem reported at once |
+//! | [`engine`] | deciding a preflight and an actual request |
+//! | [`browser`] | what Chromium concludes from a response |
+
+pub mod browser;
+pub mod config;
+pub mod engine;
+pub mod header;
+pub mod method;
+pub mod origin;
+pub mod pattern;
+pub mod policy;
+
+pub use browser::{BrowserRequest, BrowserVerdict, CorsError, CredentialsMode, RequestKind};
+pub use config::{ConfigError, ConfigErrors, EffectivePolicy, PolicyInput, Preset};
+pub use engine::{decide, ActualDecision, CorsHeaders, Decision, PreflightDecision, RequestFacts};
+pub use origin::Origin;
+pub use pattern::OriginPattern;
+pub use policy::Policy;

@@ -1,0 +1,144 @@
+//! The validated policy the engine applies.
+//!
+//! A [`Policy`] says which origins may read the API's responses, which methods and request
+//! headers they may use after a preflight, which response headers script may read, how long a
+//! browser may cache a preflight, and whether cookies may ride along. It is built by
+//! [`crate::config`], which refuses combinations that browsers reject or that would be unsafe,
+//! so the engine can apply it without second-guessing.
+
+use std::collections::HashSet;
+
+use crate::origin::Origin;
+use crate::pattern::OriginPattern;
+
+/// A CORS policy, ready for [`crate::engine::decide`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// `false` is the `off` preset: the API sends no CORS headers at all, like a server that
+    /// has never heard of CORS.
+    pub enabled: bool,
+    pub origins: AllowOrigins,
+    pub methods: AllowMethods,
+    pub headers: AllowHeaders,
+    pub expose: ExposeHeaders,
+    /// `Access-Control-Max-Age` in seconds; `None` sends no header (browsers then cache for 5 s).
+    pub max_age: Option<u32>,
+    /// Send `Access-Control-Allow-Credentials: true` so credentialed requests may read responses.
+    pub credentials: bool,
+    /// On a refused preflight from an *allowed* origin, answer 204 with the origin headers only
+    /// (instead of 403 without CORS headers), so the browser names the failing method or header.
+    pub debug: bool,
+}
+
+/// Which origins a policy allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowOrigins {
+    /// `*`: every origin (never together with credentials).
+    Any,
+    List(OriginList),
+}
+
+/// An allow list: exact origins in a set (lookup cost does not grow with the list), patterns
+/// tried one by one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OriginList {
+    entries: Vec<OriginPattern>,
+    exact: HashSet<String>,
+    patterns: Vec<OriginPattern>,
+}
+
+impl OriginList {
+    pub fn new(entries: Vec<OriginPattern>) -> Self {
+        let mut exact = HashSet::new();
+        let mut patterns = Vec::new();
+        for e in &entries {
+            match e {
+                OriginPattern::Exact(text) => {
+                    exact.insert(text.clone());
+                }
+                other => patterns.push(other.clone()),
+            }
+        }
+        OriginList {
+            entries,
+            exact,
+            patterns,
+        }
+    }
+
+    /// The entries as configured.
+    pub fn entries(&self) -> &[OriginPattern] {
+        &self.entries
+    }
+
+    /// The entry that allows `origin`, if any. `origin` is the raw `Origin` header value.
+    pub fn find(&self, origin: &str) -> Option<&OriginPattern> {
+        if let Some(text) = self.exact.get(origin) {
+            return self.entries.iter().find(|e| matches!(e, OriginPattern::Exact(t) if t == text));
+        }
+        if self.patterns.is_empty() {
+            return None;
+        }
+        let parsed = Origin::parse(origin).ok()?;
+        self.patterns.iter().find(|p| p.matches(&parsed))
+    }
+}
+
+/// Which methods a preflight may ask for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowMethods {
+    /// `*`: any method.
+    Any,
+    /// These names, compared case-sensitively.
+    List(Vec<String>),
+}
+
+impl AllowMethods {
+    pub fn allows(&self, method: &str) -> bool {
+        match self {
+            AllowMethods::Any => true,
+            AllowMethods::List(list) => list.iter().any(|m| m == method),
+        }
+    }
+}
+
+/// Which request headers a preflight may ask for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowHeaders {
+    /// `*`: any header. The Fetch standard says `*` does not cover `Authorization`, so it is
+    /// allowed only when listed as well (`CORS_ALLOW_HEADERS=*,authorization`).
+    Any { authorization: bool },
+    /// These names (lower case), compared case-insensitively.
+    List(Vec<String>),
+}
+
+impl AllowHeaders {
+    pub fn allows(&self, name: &str) -> bool {
+        match self {
+            AllowHeaders::Any { authorization } => {
+                *authorization || !name.eq_ignore_ascii_case("authorization")
+            }
+            AllowHeaders::List(list) => list.iter().any(|h| h.eq_ignore_ascii_case(name)),
+        }
+    }
+}
+
+/// Which response headers script may read, beyond the CORS-safelisted ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExposeHeaders {
+    /// `*`: all of them (only without credentials; with credentials `*` is a literal name).
+    Any,
+    /// These names; an empty list sends no header.
+    List(Vec<String>),
+}
+
+impl ExposeHeaders {
+    /// The `Access-Control-Expose-Headers` value, if one is sent.
+    pub fn header_value(&self) -> Option<String> {
+        match self {
+            ExposeHeaders::Any => Some("*".to_string()),
+            ExposeHeaders::List(l) if l.is_empty() => None,
+            ExposeHeaders::List(l) => Some(l.join(", ")),
+        }
+    }
+}

@@ -1,0 +1,84 @@
+// Tiny DOM helpers. Everything that comes from the network is set as text, never as HTML.
+
+/**
+ * h('div', { class: 'x', dataset: { run: 'a' } }, 'text', childNode, [more, children])
+ * Attribute values of null/undefined/false are skipped; `true` sets an empty attribute.
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs ?? {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === 'dataset') {
+      for (const [k, v] of Object.entries(value)) {
+        if (v !== null && v !== undefined) el.dataset[k] = String(v);
+      }
+    } else if (name === 'text') {
+      el.textContent = String(value);
+    } else {
+      el.setAttribute(name, value === true ? '' : String(value));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(el, child);
+    else if (child instanceof Node) el.append(child);
+    else el.append(document.createTextNode(String(child)));
+  }
+}
+
+/** Replace all children of `el`. */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+/** A two-column table of [name, value] header pairs; `highlight(name)` marks rows. */
+export function headerTable(pairs, { caption, highlight } = {}) {
+  if (!pairs || pairs.length === 0) {
+    return h('p', { class: 'muted small' }, caption ? `${caption}: none` : 'none');
+  }
+  return h('div', { class: 'table-wrap' },
+    h('table', { class: 'headers' },
+      caption ? h('caption', {}, caption) : null,
+      h('tbody', {},
+        pairs.map(([name, value]) =>
+          h('tr', { class: highlight && highlight(name) ? 'is-cors' : null },
+            h('th', { scope: 'row' }, name),
+            h('td', {}, value))))));
+}
+
+/** True for header names that belong to CORS (request or response side). */
+export function isCorsHeader(name) {
+  const n = String(name).toLowerCase();
+  return n === 'origin' || n === 'vary' || n.startsWith('access-control-');
+}
+
+/** Copy text to the clipboard; falls back to selecting a hidden textarea. */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const ta = h('textarea', { class: 'visually-hidden', 'aria-hidden': 'true' });
+    ta.value = text;
+    document.body.append(ta);
+    ta.select();
+    let ok = false;
+    try { ok = document.execCommand('copy'); } catch { ok = false; }
+    ta.remove();
+    return ok;
+  }
+}
+
+export function formatTime(ms) {
+  if (typeof ms !== 'number') return '';
+  const d = new Date(ms);
+  const pad = (n, w = 2) => String(n).padStart(w, '0');
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
