@@ -29,6 +29,7 @@ export function verdictChip(verdict, label) {
 function verdictChips(entry, mode) {
   if (!entry.verdict) return null;
   if (mode) return verdictChip(entry.verdict[mode], mode === 'include' ? 'with credentials' : null);
+  if (entry.verdict.omit?.not_cors) return verdictChip(entry.verdict.omit, null);
   return [verdictChip(entry.verdict.omit, 'omit'), verdictChip(entry.verdict.include, 'include')];
 }
 

@@ -1,0 +1,124 @@
+//! # api-server: the cross-origin API of CORS Lab
+//!
+//! The lab page lives on one origin and calls this API on another, so every call is a CORS
+//! request. This server plays the part of a real API whose CORS policy is configurable
+//! (`CORS_*` variables, see [`cors_policy::config`]), and it also plays the part the browser
+//! hides: it records every exchange — preflights and refusals included — in a [`journal`],
+//! with the engine's decision and the verdict a browser would reach, and serves that journal to
+//! the page.
+//!
+//! * [`cors_layer`] — the thin layer that asks [`cors_policy::engine`] what to do with each request;
+//! * [`journal`] — the bounded record of exchanges, served as JSON and as server-sent events;
+//! * [`routes`] — the demo endpoints the scenarios call;
+//! * [`lab`] — the `/_lab/` routes for the page, which never follow the demo policy;
+//! * [`cli`] — flags and environment variables.
+//!
+//! Start it with [`run`] on a listener you bound yourself (tests bind port 0).
+
+pub mod cli;
+pub mod cors_layer;
+pub mod journal;
+pub mod lab;
+pub mod routes;
+
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+
+use axum::Router;
+use cors_policy::EffectivePolicy;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::journal::Journal;
+
+/// How many exchanges the journal keeps before dropping the oldest.
+pub const JOURNAL_CAPACITY: usize = 1000;
+
+/// Everything the API needs to run.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub policy: EffectivePolicy,
+    /// The origin browsers use to reach this API (`http://localhost:9090`).
+    pub public_url: String,
+    /// The same API under another origin (`http://127.0.0.1:9090`), the target of `/api/redirect`.
+    pub alt_url: String,
+}
+
+/// Shared state of the API's handlers.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    policy: RwLock<Arc<EffectivePolicy>>,
+    journal: Journal,
+    public_url: String,
+    alt_url: String,
+    shutdown: CancellationToken,
+}
+
+impl AppState {
+    pub fn new(config: ApiConfig) -> Self {
+        AppState {
+            inner: Arc::new(Inner {
+                policy: RwLock::new(Arc::new(config.policy)),
+                journal: Journal::new(JOURNAL_CAPACITY),
+                public_url: config.public_url,
+                alt_url: config.alt_url,
+                shutdown: CancellationToken::new(),
+            }),
+        }
+    }
+
+    /// The policy in force now.
+    pub fn policy(&self) -> Arc<EffectivePolicy> {
+        // A poisoned lock only means a writer panicked mid-swap of an Arc: the value is intact.
+        self.inner
+            .policy
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn journal(&self) -> &Journal {
+        &self.inner.journal
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.inner.public_url
+    }
+
+    pub fn alt_url(&self) -> &str {
+        &self.inner.alt_url
+    }
+
+    /// Cancelled when the server shuts down, so long-lived streams end.
+    pub fn shutdown_token(&self) -> &CancellationToken {
+        &self.inner.shutdown
+    }
+}
+
+/// The whole API: demo routes behind the CORS layer, lab routes beside them.
+pub fn app(state: AppState) -> Router {
+    routes::router(state.clone())
+        .merge(lab::router(state.clone()))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then finishes in-flight requests.
+pub async fn run(
+    listener: TcpListener,
+    config: ApiConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let state = AppState::new(config);
+    let token = state.shutdown_token().clone();
+    let app = app(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            token.cancel();
+        })
+        .await
+}

@@ -240,7 +240,11 @@ pub fn check<N: AsRef<str>, V: AsRef<str>>(
         return BrowserVerdict::blocked(CorsError::PreflightDisallowedRedirect, "");
     }
     if let Err((error, param)) = access_check(request, headers) {
-        let error = if preflight { error.for_preflight() } else { error };
+        let error = if preflight {
+            error.for_preflight()
+        } else {
+            error
+        };
         return BrowserVerdict::blocked(error, param);
     }
     if !preflight {
@@ -316,7 +320,9 @@ fn looks_like_url(text: &str) -> bool {
     match text.split_once("://") {
         Some((scheme, rest)) => {
             !scheme.is_empty()
-                && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+                && scheme
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
                 && !rest.is_empty()
         }
         None => false,
@@ -355,7 +361,11 @@ mod tests {
         }
     }
 
-    fn pre(method: &'static str, headers: Option<&'static str>, credentials: CredentialsMode) -> BrowserRequest<'static> {
+    fn pre(
+        method: &'static str,
+        headers: Option<&'static str>,
+        credentials: CredentialsMode,
+    ) -> BrowserRequest<'static> {
         BrowserRequest {
             kind: RequestKind::Preflight,
             origin: O,
@@ -380,12 +390,25 @@ mod tests {
     #[test]
     fn allow_origin_rules() {
         let none: [(&str, &str); 0] = [];
-        assert_eq!(err(check(&actual(Omit), 200, &none)).0, MissingAllowOriginHeader);
-        assert!(check(&actual(Omit), 200, &[(ACAO, "*")]).is_pass());
-        assert!(check(&actual(Omit), 500, &[(ACAO, O)]).is_pass(), "status does not matter");
-        assert_eq!(err(check(&actual(Include), 200, &[(ACAO, "*")])).0, WildcardOriginNotAllowed);
         assert_eq!(
-            err(check(&actual(Omit), 200, &[(ACAO, "http://localhost:8080/")])),
+            err(check(&actual(Omit), 200, &none)).0,
+            MissingAllowOriginHeader
+        );
+        assert!(check(&actual(Omit), 200, &[(ACAO, "*")]).is_pass());
+        assert!(
+            check(&actual(Omit), 500, &[(ACAO, O)]).is_pass(),
+            "status does not matter"
+        );
+        assert_eq!(
+            err(check(&actual(Include), 200, &[(ACAO, "*")])).0,
+            WildcardOriginNotAllowed
+        );
+        assert_eq!(
+            err(check(
+                &actual(Omit),
+                200,
+                &[(ACAO, "http://localhost:8080/")]
+            )),
             (AllowOriginMismatch, "http://localhost:8080/".into()),
             "a trailing slash fails"
         );
@@ -394,7 +417,10 @@ mod tests {
             (MultipleAllowOriginValues, format!("{O}, {O}")),
             "two header lines fail"
         );
-        assert_eq!(err(check(&actual(Omit), 200, &[(ACAO, "nonsense")])).0, InvalidAllowOriginValue);
+        assert_eq!(
+            err(check(&actual(Omit), 200, &[(ACAO, "nonsense")])).0,
+            InvalidAllowOriginValue
+        );
     }
 
     #[test]
@@ -408,39 +434,76 @@ mod tests {
             err(check(&actual(Include), 200, &[(ACAO, O)])),
             (InvalidAllowCredentials, String::new())
         );
-        assert!(check(&actual(Omit), 200, &[(ACAO, O)]).is_pass(), "ACAC only matters with credentials");
+        assert!(
+            check(&actual(Omit), 200, &[(ACAO, O)]).is_pass(),
+            "ACAC only matters with credentials"
+        );
     }
 
     #[test]
     fn preflight_rules_in_chromiums_order() {
         let ok = [(ACAO, O), (ACAM, "PUT")];
         assert!(check(&pre("PUT", None, Omit), 204, &ok).is_pass());
-        assert_eq!(err(check(&pre("PUT", None, Omit), 302, &ok)).0, PreflightDisallowedRedirect);
+        assert_eq!(
+            err(check(&pre("PUT", None, Omit), 302, &ok)).0,
+            PreflightDisallowedRedirect
+        );
         assert_eq!(
             err(check(&pre("PUT", None, Omit), 405, &[] as &[(&str, &str)])).0,
             PreflightMissingAllowOriginHeader,
             "the origin check comes before the status check"
         );
-        assert_eq!(err(check(&pre("PUT", None, Omit), 401, &ok)).0, PreflightInvalidStatus);
         assert_eq!(
-            err(check(&pre("patch", None, Omit), 204, &[(ACAO, O), (ACAM, "PATCH")])),
+            err(check(&pre("PUT", None, Omit), 401, &ok)).0,
+            PreflightInvalidStatus
+        );
+        assert_eq!(
+            err(check(
+                &pre("patch", None, Omit),
+                204,
+                &[(ACAO, O), (ACAM, "PATCH")]
+            )),
             (MethodDisallowedByPreflightResponse, "patch".into())
         );
-        assert!(check(&pre("POST", Some("content-type"), Omit), 204, &[(ACAO, O), (ACAH, "Content-Type")]).is_pass());
+        assert!(check(
+            &pre("POST", Some("content-type"), Omit),
+            204,
+            &[(ACAO, O), (ACAH, "Content-Type")]
+        )
+        .is_pass());
         assert_eq!(
-            err(check(&pre("GET", Some("x-other"), Omit), 204, &[(ACAO, O), (ACAH, "x-token")])),
+            err(check(
+                &pre("GET", Some("x-other"), Omit),
+                204,
+                &[(ACAO, O), (ACAH, "x-token")]
+            )),
             (HeaderDisallowedByPreflightResponse, "x-other".into())
         );
         assert_eq!(
-            err(check(&pre("PUT", None, Omit), 204, &[(ACAO, O), (ACAM, "PUT POST")])).0,
+            err(check(
+                &pre("PUT", None, Omit),
+                204,
+                &[(ACAO, O), (ACAM, "PUT POST")]
+            ))
+            .0,
             InvalidAllowMethodsPreflightResponse
         );
         assert_eq!(
-            err(check(&pre("GET", Some("a"), Omit), 204, &[(ACAO, O), (ACAH, "a b")])).0,
+            err(check(
+                &pre("GET", Some("a"), Omit),
+                204,
+                &[(ACAO, O), (ACAH, "a b")]
+            ))
+            .0,
             InvalidAllowHeadersPreflightResponse
         );
         assert_eq!(
-            err(check(&pre("PUT", None, Include), 204, &[(ACAO, "*"), (ACAM, "PUT")])).0,
+            err(check(
+                &pre("PUT", None, Include),
+                204,
+                &[(ACAO, "*"), (ACAM, "PUT")]
+            ))
+            .0,
             PreflightWildcardOriginNotAllowed
         );
     }
@@ -467,14 +530,20 @@ mod tests {
             "Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource."
         );
         let v = BrowserVerdict::blocked(MethodDisallowedByPreflightResponse, "PUT");
-        assert_eq!(v.reason().unwrap(), "Method PUT is not allowed by Access-Control-Allow-Methods in preflight response.");
+        assert_eq!(
+            v.reason().unwrap(),
+            "Method PUT is not allowed by Access-Control-Allow-Methods in preflight response."
+        );
         let v = BrowserVerdict::blocked(HeaderDisallowedByPreflightResponse, "x-token");
         assert_eq!(
             v.reason().unwrap(),
             "Request header field x-token is not allowed by Access-Control-Allow-Headers in preflight response."
         );
         let v = BrowserVerdict::blocked(InvalidAllowCredentials, "True");
-        assert!(v.reason().unwrap().contains("is 'True' which must be 'true'"));
+        assert!(v
+            .reason()
+            .unwrap()
+            .contains("is 'True' which must be 'true'"));
         assert_eq!(BrowserVerdict::Pass.reason(), None);
     }
 }

@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::header::{check_exposed_header_name, check_request_header_name, HeaderNameProblem};
 use crate::method::{is_forbidden, is_token, normalize};
-use crate::origin::Scheme;
+use crate::origin::{OriginError, Scheme};
 use crate::pattern::{OriginPattern, PatternError};
 use crate::policy::{AllowHeaders, AllowMethods, AllowOrigins, ExposeHeaders, OriginList, Policy};
 
@@ -138,15 +138,35 @@ pub enum Problem {
     EmptyList,
     EmptyEntry,
     WildcardNotAlone,
-    InvalidOrigin { entry: String, error: PatternError },
+    InvalidOrigin {
+        entry: String,
+        error: PatternError,
+    },
     WildcardOriginWithCredentials,
-    PublicSuffixWithCredentials { entry: String },
-    InsecureOriginWithCredentials { entry: String },
-    InvalidMethod { entry: String },
-    ForbiddenMethod { entry: String },
-    InvalidHeader { entry: String, problem: HeaderNameProblem },
+    PublicSuffixWithCredentials {
+        entry: String,
+    },
+    InsecureOriginWithCredentials {
+        entry: String,
+    },
+    InvalidMethod {
+        entry: String,
+    },
+    ForbiddenMethod {
+        entry: String,
+    },
+    InvalidHeader {
+        entry: String,
+        problem: HeaderNameProblem,
+    },
     ExposeWildcardWithCredentials,
     IgnoredWhenOff,
+    /// A lab setting (`LAB_*`) that must be an origin is not one.
+    InvalidLabOrigin {
+        error: OriginError,
+    },
+    /// A listen address is not `host:port`.
+    InvalidListenAddress,
 }
 
 impl fmt::Display for Problem {
@@ -197,6 +217,8 @@ impl fmt::Display for Problem {
                 f,
                 "has no effect with CORS_PRESET=off, which sends no CORS headers at all"
             ),
+            Problem::InvalidLabOrigin { error } => write!(f, "is not an origin: it {error}"),
+            Problem::InvalidListenAddress => write!(f, "is not a socket address"),
         }
     }
 }
@@ -219,6 +241,10 @@ impl ConfigError {
 fn accepted(variable: &str, problem: &Problem) -> &'static str {
     match (variable, problem) {
         (_, Problem::IgnoredWhenOff) => "leave it unset, or choose CORS_PRESET=strict or permissive",
+        (_, Problem::InvalidLabOrigin { .. }) => {
+            "the origin a browser uses to reach that server, such as http://localhost:8080 (no path, no trailing slash)"
+        }
+        (_, Problem::InvalidListenAddress) => "an IP address and port such as 127.0.0.1:9090 or 0.0.0.0:9090",
         ("CORS_PRESET", _) => "strict, permissive or off",
         ("CORS_ALLOW_ORIGINS", Problem::WildcardOriginWithCredentials) => {
             "a list of origins such as http://localhost:8080,https://app.example.com, or CORS_ALLOW_CREDENTIALS=false"
@@ -262,6 +288,31 @@ impl fmt::Display for ConfigError {
     }
 }
 
+impl ConfigError {
+    /// Checks a lab setting that must be a browser-visible origin (`LAB_API_URL`, …).
+    pub fn check_lab_origin(variable: &'static str, value: &str) -> Result<(), ConfigError> {
+        crate::origin::Origin::parse(value)
+            .map(|_| ())
+            .map_err(|error| ConfigError {
+                variable,
+                value: value.to_string(),
+                problem: Problem::InvalidLabOrigin { error },
+            })
+    }
+
+    /// Parses a listen address (`LAB_API_LISTEN`, …).
+    pub fn parse_listen(
+        variable: &'static str,
+        value: &str,
+    ) -> Result<std::net::SocketAddr, ConfigError> {
+        value.trim().parse().map_err(|_| ConfigError {
+            variable,
+            value: value.to_string(),
+            problem: Problem::InvalidListenAddress,
+        })
+    }
+}
+
 /// Every problem found in one configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigErrors(pub Vec<ConfigError>);
@@ -271,7 +322,7 @@ impl fmt::Display for ConfigErrors {
         let n = self.0.len();
         writeln!(
             f,
-            "invalid CORS policy: {n} problem{} in the CORS_* variables",
+            "invalid configuration: {n} problem{}",
             if n == 1 { "" } else { "s" }
         )?;
         for e in &self.0 {
@@ -474,7 +525,11 @@ fn finish(
     }
 }
 
-fn parse_bool(variable: &'static str, text: &str, err: &mut impl FnMut(&'static str, &str, Problem)) -> bool {
+fn parse_bool(
+    variable: &'static str,
+    text: &str,
+    err: &mut impl FnMut(&'static str, &str, Problem),
+) -> bool {
     match text.trim().to_ascii_lowercase().as_str() {
         "true" => true,
         "false" => false,
@@ -500,7 +555,11 @@ fn parse_max_age(text: &str, err: &mut impl FnMut(&'static str, &str, Problem)) 
 }
 
 /// Splits a comma list into trimmed entries; reports an empty list or empty entries.
-fn entries<'t>(variable: &'static str, text: &'t str, err: &mut impl FnMut(&'static str, &str, Problem)) -> Vec<&'t str> {
+fn entries<'t>(
+    variable: &'static str,
+    text: &'t str,
+    err: &mut impl FnMut(&'static str, &str, Problem),
+) -> Vec<&'t str> {
     let items: Vec<&str> = text.split(',').map(str::trim).collect();
     if items.iter().all(|i| i.is_empty()) {
         err(variable, text, Problem::EmptyList);
@@ -512,7 +571,11 @@ fn entries<'t>(variable: &'static str, text: &'t str, err: &mut impl FnMut(&'sta
     items.into_iter().filter(|i| !i.is_empty()).collect()
 }
 
-fn parse_origins(text: &str, credentials: bool, err: &mut impl FnMut(&'static str, &str, Problem)) -> AllowOrigins {
+fn parse_origins(
+    text: &str,
+    credentials: bool,
+    err: &mut impl FnMut(&'static str, &str, Problem),
+) -> AllowOrigins {
     const VAR: &str = "CORS_ALLOW_ORIGINS";
     let items = entries(VAR, text, err);
     if items.contains(&"*") {
@@ -572,9 +635,21 @@ fn parse_methods(text: &str, err: &mut impl FnMut(&'static str, &str, Problem)) 
     let mut methods = Vec::new();
     for entry in items {
         if !is_token(entry) {
-            err(VAR, text, Problem::InvalidMethod { entry: entry.into() });
+            err(
+                VAR,
+                text,
+                Problem::InvalidMethod {
+                    entry: entry.into(),
+                },
+            );
         } else if is_forbidden(entry) {
-            err(VAR, text, Problem::ForbiddenMethod { entry: entry.into() });
+            err(
+                VAR,
+                text,
+                Problem::ForbiddenMethod {
+                    entry: entry.into(),
+                },
+            );
         } else {
             methods.push(normalize(entry));
         }
@@ -615,7 +690,11 @@ fn parse_headers(text: &str, err: &mut impl FnMut(&'static str, &str, Problem)) 
     AllowHeaders::List(names)
 }
 
-fn parse_expose(text: &str, credentials: bool, err: &mut impl FnMut(&'static str, &str, Problem)) -> ExposeHeaders {
+fn parse_expose(
+    text: &str,
+    credentials: bool,
+    err: &mut impl FnMut(&'static str, &str, Problem),
+) -> ExposeHeaders {
     const VAR: &str = "CORS_EXPOSE_HEADERS";
     if text.trim().is_empty() {
         return ExposeHeaders::List(Vec::new());
@@ -696,7 +775,10 @@ mod tests {
         assert_eq!(e.policy.origins, AllowOrigins::Any);
         assert_eq!(e.policy.max_age, Some(0));
         let max_age = e.fields.iter().find(|f| f.name == "max_age").unwrap();
-        assert_eq!((max_age.value.as_str(), max_age.source.as_str()), ("0", "CORS_MAX_AGE"));
+        assert_eq!(
+            (max_age.value.as_str(), max_age.source.as_str()),
+            ("0", "CORS_MAX_AGE")
+        );
         let origins = e.fields.iter().find(|f| f.name == "allow_origins").unwrap();
         assert_eq!(origins.source, "preset permissive");
     }
@@ -712,10 +794,16 @@ mod tests {
 
     #[test]
     fn wildcard_with_credentials_is_refused_with_a_precise_message() {
-        let errs = errors(&[("CORS_ALLOW_ORIGINS", "*"), ("CORS_ALLOW_CREDENTIALS", "true")]);
+        let errs = errors(&[
+            ("CORS_ALLOW_ORIGINS", "*"),
+            ("CORS_ALLOW_CREDENTIALS", "true"),
+        ]);
         assert_eq!(errs.len(), 1, "{errs:?}");
         let text = errs[0].to_string();
-        assert!(text.starts_with("CORS_ALLOW_ORIGINS='*': '*' cannot be combined with credentials"), "{text}");
+        assert!(
+            text.starts_with("CORS_ALLOW_ORIGINS='*': '*' cannot be combined with credentials"),
+            "{text}"
+        );
         assert!(text.contains("accepted: "), "{text}");
     }
 
@@ -723,9 +811,15 @@ mod tests {
     fn every_problem_is_reported_at_once() {
         let errs = errors(&[
             ("CORS_PRESET", "lax"),
-            ("CORS_ALLOW_ORIGINS", "null,https://a.com/,https://a.com/x,https://a.com?q,https://a.com:443,ftp://a.com"),
+            (
+                "CORS_ALLOW_ORIGINS",
+                "null,https://a.com/,https://a.com/x,https://a.com?q,https://a.com:443,ftp://a.com",
+            ),
             ("CORS_ALLOW_METHODS", "GET,TRACE,connect,GE T"),
-            ("CORS_ALLOW_HEADERS", "Cookie,Sec-Foo,Proxy-X,Access-Control-Allow-Origin,x y"),
+            (
+                "CORS_ALLOW_HEADERS",
+                "Cookie,Sec-Foo,Proxy-X,Access-Control-Allow-Origin,x y",
+            ),
             ("CORS_EXPOSE_HEADERS", "Set-Cookie"),
             ("CORS_MAX_AGE", "86401"),
             ("CORS_ALLOW_CREDENTIALS", "yes"),
@@ -758,21 +852,40 @@ mod tests {
         );
         let all = ConfigErrors(errs).to_string();
         assert!(all.contains("19 problems"), "{all}");
-        assert!(all.contains("entry 'https://a.com/' ends with '/'"), "{all}");
+        assert!(all.starts_with("invalid configuration: "), "{all}");
+        assert!(
+            all.contains("entry 'https://a.com/' ends with '/'"),
+            "{all}"
+        );
         assert!(all.contains("entry 'TRACE' is a forbidden method"), "{all}");
-        assert!(all.contains("CORS_MAX_AGE='86401': is outside 0–86400 seconds"), "{all}");
+        assert!(
+            all.contains("CORS_MAX_AGE='86401': is outside 0–86400 seconds"),
+            "{all}"
+        );
     }
 
     #[test]
     fn credential_safety_rules() {
         let errs = errors(&[("CORS_ALLOW_ORIGINS", "https://*.com")]);
-        assert!(matches!(errs[0].problem, Problem::PublicSuffixWithCredentials { .. }));
+        assert!(matches!(
+            errs[0].problem,
+            Problem::PublicSuffixWithCredentials { .. }
+        ));
         let errs = errors(&[("CORS_ALLOW_ORIGINS", "http://app.example.com")]);
-        assert!(matches!(errs[0].problem, Problem::InsecureOriginWithCredentials { .. }));
+        assert!(matches!(
+            errs[0].problem,
+            Problem::InsecureOriginWithCredentials { .. }
+        ));
         // The same entries are fine without credentials, and loopback http is fine with them.
         for ok in [
-            vec![("CORS_ALLOW_ORIGINS", "https://*.com"), ("CORS_ALLOW_CREDENTIALS", "false")],
-            vec![("CORS_ALLOW_ORIGINS", "http://127.0.0.1:3000,http://localhost:*,https://*.example.com")],
+            vec![
+                ("CORS_ALLOW_ORIGINS", "https://*.com"),
+                ("CORS_ALLOW_CREDENTIALS", "false"),
+            ],
+            vec![(
+                "CORS_ALLOW_ORIGINS",
+                "http://127.0.0.1:3000,http://localhost:*,https://*.example.com",
+            )],
         ] {
             assert!(input(&ok).resolve(LAB).is_ok(), "{ok:?}");
         }
@@ -796,10 +909,19 @@ mod tests {
             e.policy.headers,
             AllowHeaders::List(vec!["x-token".into(), "content-type".into()])
         );
-        let e = input(&[("CORS_ALLOW_HEADERS", "*,Authorization"), ("CORS_ALLOW_CREDENTIALS", "false"), ("CORS_EXPOSE_HEADERS", "x-secret")])
-            .resolve(LAB)
-            .unwrap();
-        assert_eq!(e.policy.headers, AllowHeaders::Any { authorization: true });
+        let e = input(&[
+            ("CORS_ALLOW_HEADERS", "*,Authorization"),
+            ("CORS_ALLOW_CREDENTIALS", "false"),
+            ("CORS_EXPOSE_HEADERS", "x-secret"),
+        ])
+        .resolve(LAB)
+        .unwrap();
+        assert_eq!(
+            e.policy.headers,
+            AllowHeaders::Any {
+                authorization: true
+            }
+        );
         let errs = errors(&[("CORS_ALLOW_HEADERS", "*,x-token")]);
         assert_eq!(errs[0].problem, Problem::WildcardNotAlone);
         let errs = errors(&[("CORS_ALLOW_ORIGINS", "https://a.com,,https://b.com")]);

@@ -38,7 +38,8 @@ pub const ACMA: &str = "access-control-max-age";
 pub const ACEH: &str = "access-control-expose-headers";
 pub const VARY: &str = "vary";
 /// The `Vary` value of a preflight answer whose content depends on the request.
-pub const PREFLIGHT_VARY: &str = "origin, access-control-request-method, access-control-request-headers";
+pub const PREFLIGHT_VARY: &str =
+    "origin, access-control-request-method, access-control-request-headers";
 
 /// The CORS-relevant facts of a request, borrowed from it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -120,7 +121,9 @@ pub struct ActualDecision {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The origin (and, for a preflight, the method and headers) are allowed.
-    Allowed { by: AllowedBy },
+    Allowed {
+        by: AllowedBy,
+    },
     Refused(Refusal),
     /// No `Origin` header: a same-origin request or a non-browser client; CORS does not apply.
     NoOrigin,
@@ -160,7 +163,9 @@ impl Outcome {
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Outcome::Allowed { by: AllowedBy::AnyOrigin } => {
+            Outcome::Allowed {
+                by: AllowedBy::AnyOrigin,
+            } => {
                 write!(f, "CORS_ALLOW_ORIGINS=* allows every origin")
             }
             Outcome::Allowed {
@@ -169,7 +174,10 @@ impl fmt::Display for Outcome {
                 if origin == entry {
                     write!(f, "origin {origin} is in CORS_ALLOW_ORIGINS")
                 } else {
-                    write!(f, "origin {origin} matches CORS_ALLOW_ORIGINS entry {entry}")
+                    write!(
+                        f,
+                        "origin {origin} matches CORS_ALLOW_ORIGINS entry {entry}"
+                    )
                 }
             }
             Outcome::Refused(r) => r.fmt(f),
@@ -408,7 +416,11 @@ mod tests {
         .policy
     }
 
-    fn preflight<'a>(origin: &'a str, method: &'a str, headers: Option<&'a str>) -> RequestFacts<'a> {
+    fn preflight<'a>(
+        origin: &'a str,
+        method: &'a str,
+        headers: Option<&'a str>,
+    ) -> RequestFacts<'a> {
         RequestFacts {
             method: "OPTIONS",
             origin: Some(origin),
@@ -469,11 +481,18 @@ mod tests {
         assert!(matches!(d.outcome, Outcome::Allowed { .. }));
         assert_eq!(d.headers.get(ACAO), Some(LAB));
         assert_eq!(d.headers.get(ACAC), Some("true"));
-        assert_eq!(d.headers.get(ACAM), Some("PUT"), "just the requested method");
+        assert_eq!(
+            d.headers.get(ACAM),
+            Some("PUT"),
+            "just the requested method"
+        );
         assert_eq!(d.headers.get(ACAH), Some("content-type,x-token"), "echoed");
         assert_eq!(d.headers.get(ACMA), Some("600"));
         assert_eq!(d.headers.get(VARY), Some(PREFLIGHT_VARY));
-        assert_eq!(d.outcome.to_string(), "origin http://localhost:8080 is in CORS_ALLOW_ORIGINS");
+        assert_eq!(
+            d.outcome.to_string(),
+            "origin http://localhost:8080 is in CORS_ALLOW_ORIGINS"
+        );
     }
 
     #[test]
@@ -497,7 +516,11 @@ mod tests {
         assert_eq!(d.headers.get(ACAM), Some("*"));
         assert_eq!(d.headers.get(ACAH), Some("*,authorization"));
         assert_eq!(d.headers.get(ACMA), None);
-        assert_eq!(d.headers.get(VARY), None, "every origin gets the same answer");
+        assert_eq!(
+            d.headers.get(VARY),
+            None,
+            "every origin gets the same answer"
+        );
     }
 
     #[test]
@@ -520,7 +543,10 @@ mod tests {
         ]);
         let d = expect_preflight(decide(&p, &preflight(LAB, "GET", Some("authorization"))));
         assert_eq!(d.status, 403);
-        assert_eq!(d.outcome, Outcome::Refused(Refusal::AuthorizationNotCoveredByWildcard));
+        assert_eq!(
+            d.outcome,
+            Outcome::Refused(Refusal::AuthorizationNotCoveredByWildcard)
+        );
         let d = expect_preflight(decide(&p, &preflight(LAB, "GET", Some("x-token"))));
         assert_eq!((d.status, d.headers.get(ACAH)), (204, Some("*")));
     }
@@ -547,7 +573,9 @@ mod tests {
         assert_eq!(d.status, 204);
         assert_eq!(
             d.outcome,
-            Outcome::Refused(Refusal::MethodNotAllowed { method: "patch".into() })
+            Outcome::Refused(Refusal::MethodNotAllowed {
+                method: "patch".into()
+            })
         );
         assert_eq!(d.headers.get(ACAO), Some(LAB));
         assert_eq!(d.headers.get(ACAC), Some("true"));
@@ -565,7 +593,9 @@ mod tests {
         assert!(d.headers.is_empty());
         assert_eq!(
             d.outcome,
-            Outcome::Refused(Refusal::HeaderNotAllowed { header: "x-other".into() })
+            Outcome::Refused(Refusal::HeaderNotAllowed {
+                header: "x-other".into()
+            })
         );
     }
 
@@ -575,7 +605,10 @@ mod tests {
         let d = expect_preflight(decide(&p, &preflight(LAB, "PATCH", Some("X-TOKEN"))));
         assert!(matches!(d.outcome, Outcome::Allowed { .. }));
         let d = expect_preflight(decide(&p, &preflight(LAB, "Patch", None)));
-        assert!(matches!(d.outcome, Outcome::Refused(Refusal::MethodNotAllowed { .. })));
+        assert!(matches!(
+            d.outcome,
+            Outcome::Refused(Refusal::MethodNotAllowed { .. })
+        ));
     }
 
     #[test]
@@ -583,7 +616,10 @@ mod tests {
         let p = policy(&[]);
         let commas = ",".repeat(10_000);
         let d = expect_preflight(decide(&p, &preflight(LAB, "GET", Some(&commas))));
-        assert!(matches!(d.outcome, Outcome::Refused(Refusal::HeaderList(_))));
+        assert!(matches!(
+            d.outcome,
+            Outcome::Refused(Refusal::HeaderList(_))
+        ));
         let blank = ", , ,";
         let d = expect_preflight(decide(&p, &preflight(LAB, "GET", Some(blank))));
         assert!(matches!(d.outcome, Outcome::Allowed { .. }));
@@ -650,10 +686,13 @@ mod tests {
 
     #[test]
     fn origin_matching_is_not_fooled() {
-        let p = policy(&[(
-            "CORS_ALLOW_ORIGINS",
-            "https://foo.com,https://bar.com,http://*.example.com",
-        ), ("CORS_ALLOW_CREDENTIALS", "false")]);
+        let p = policy(&[
+            (
+                "CORS_ALLOW_ORIGINS",
+                "https://foo.com,https://bar.com,http://*.example.com",
+            ),
+            ("CORS_ALLOW_CREDENTIALS", "false"),
+        ]);
         let allowed = |o: &str| {
             matches!(
                 expect_actual(decide(

@@ -144,7 +144,10 @@ mod tests {
 
     #[test]
     fn parses_lists_with_ows_and_empty_elements() {
-        assert_eq!(names("content-type,x-token").unwrap(), ["content-type", "x-token"]);
+        assert_eq!(
+            names("content-type,x-token").unwrap(),
+            ["content-type", "x-token"]
+        );
         assert_eq!(names(" a ,, b ,").unwrap(), ["a", "b"]);
         assert_eq!(names("").unwrap(), Vec::<&str>::new());
         assert!(is_blank_list(" , ,") && !is_blank_list("a"));
@@ -182,15 +185,32 @@ mod tests {
         assert_eq!(check_request_header_name("X-Token"), Ok(()));
         assert_eq!(check_request_header_name("Content-Type"), Ok(()));
         assert_eq!(check_request_header_name("authorization"), Ok(()));
-        for f in ["Cookie", "Host", "Sec-Fetch-Mode", "Proxy-Authorization", "Origin", "Via"] {
-            assert_eq!(check_request_header_name(f), Err(HeaderNameProblem::Forbidden), "{f}");
+        for f in [
+            "Cookie",
+            "Host",
+            "Sec-Fetch-Mode",
+            "Proxy-Authorization",
+            "Origin",
+            "Via",
+        ] {
+            assert_eq!(
+                check_request_header_name(f),
+                Err(HeaderNameProblem::Forbidden),
+                "{f}"
+            );
         }
         assert_eq!(
             check_request_header_name("Access-Control-Allow-Origin"),
             Err(HeaderNameProblem::AccessControl)
         );
-        assert_eq!(check_request_header_name("x token"), Err(HeaderNameProblem::NotAToken));
-        assert_eq!(check_exposed_header_name("Set-Cookie"), Err(HeaderNameProblem::Forbidden));
+        assert_eq!(
+            check_request_header_name("x token"),
+            Err(HeaderNameProblem::NotAToken)
+        );
+        assert_eq!(
+            check_exposed_header_name("Set-Cookie"),
+            Err(HeaderNameProblem::Forbidden)
+        );
         assert_eq!(check_exposed_header_name("X-Secret"), Ok(()));
     }
 }

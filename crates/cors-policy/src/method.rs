@@ -53,7 +53,10 @@ mod tests {
     fn safelisted_is_exact() {
         assert!(is_safelisted("GET") && is_safelisted("HEAD") && is_safelisted("POST"));
         assert!(!is_safelisted("PUT"));
-        assert!(!is_safelisted("get"), "browsers send GET; a lower-case get is not what they send");
+        assert!(
+            !is_safelisted("get"),
+            "browsers send GET; a lower-case get is not what they send"
+        );
     }
 
     #[test]

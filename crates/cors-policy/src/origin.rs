@@ -305,7 +305,10 @@ mod tests {
             ("https://a.com:443", OriginError::DefaultPort(443)),
             ("http://a.com:80", OriginError::DefaultPort(80)),
             ("http://a.com:0", OriginError::InvalidPort("0".into())),
-            ("http://a.com:65536", OriginError::InvalidPort("65536".into())),
+            (
+                "http://a.com:65536",
+                OriginError::InvalidPort("65536".into()),
+            ),
             ("http://a.com:08", OriginError::InvalidPort("08".into())),
             ("http://u@a.com", OriginError::UserInfo),
             ("ftp://a.com", OriginError::UnsupportedScheme("ftp".into())),
@@ -324,10 +327,22 @@ mod tests {
 
     #[test]
     fn loopback_hosts() {
-        for h in ["localhost", "app.localhost", "127.0.0.1", "127.1.2.3", "[::1]"] {
+        for h in [
+            "localhost",
+            "app.localhost",
+            "127.0.0.1",
+            "127.1.2.3",
+            "[::1]",
+        ] {
             assert!(is_loopback_host(h), "{h}");
         }
-        for h in ["example.com", "127.0.0.1.evil.com", "128.0.0.1", "localhost.com", "127.0.0"] {
+        for h in [
+            "example.com",
+            "127.0.0.1.evil.com",
+            "128.0.0.1",
+            "localhost.com",
+            "127.0.0",
+        ] {
             assert!(!is_loopback_host(h), "{h}");
         }
     }

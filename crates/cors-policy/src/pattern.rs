@@ -241,8 +241,14 @@ mod tests {
         assert!(!matches(p, "http://example.com.evil.com"));
         assert!(!matches(p, "https://a.example.com"), "scheme");
         assert!(!matches(p, "http://a.example.com:8080"), "port");
-        assert!(matches("http://*.example.com:*", "http://a.example.com:8080"));
-        assert!(matches("http://*.example.com:8080", "http://a.example.com:8080"));
+        assert!(matches(
+            "http://*.example.com:*",
+            "http://a.example.com:8080"
+        ));
+        assert!(matches(
+            "http://*.example.com:8080",
+            "http://a.example.com:8080"
+        ));
     }
 
     #[test]
@@ -277,10 +283,20 @@ mod tests {
     #[test]
     fn public_suffix_wildcards_are_detected() {
         for p in ["https://*.com", "https://*.co.uk", "https://*.github.io"] {
-            assert!(OriginPattern::parse(p).unwrap().covers_public_suffix(), "{p}");
+            assert!(
+                OriginPattern::parse(p).unwrap().covers_public_suffix(),
+                "{p}"
+            );
         }
-        for p in ["https://*.example.com", "http://*.localhost", "https://x.com"] {
-            assert!(!OriginPattern::parse(p).unwrap().covers_public_suffix(), "{p}");
+        for p in [
+            "https://*.example.com",
+            "http://*.localhost",
+            "https://x.com",
+        ] {
+            assert!(
+                !OriginPattern::parse(p).unwrap().covers_public_suffix(),
+                "{p}"
+            );
         }
     }
 

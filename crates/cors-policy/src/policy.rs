@@ -74,7 +74,10 @@ impl OriginList {
     /// The entry that allows `origin`, if any. `origin` is the raw `Origin` header value.
     pub fn find(&self, origin: &str) -> Option<&OriginPattern> {
         if let Some(text) = self.exact.get(origin) {
-            return self.entries.iter().find(|e| matches!(e, OriginPattern::Exact(t) if t == text));
+            return self
+                .entries
+                .iter()
+                .find(|e| matches!(e, OriginPattern::Exact(t) if t == text));
         }
         if self.patterns.is_empty() {
             return None;

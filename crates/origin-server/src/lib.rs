@@ -1,0 +1,148 @@
+//! # origin-server: where the lab page comes from
+//!
+//! Step 1 of the CORS workflow is a plain same-origin page load: the browser fetches the lab
+//! page from this server, and the page's origin (`scheme://host:port` of this server, as the
+//! browser reached it) becomes the `Origin` of every request its script sends to the API.
+//!
+//! The lab runs this server twice: as the **trusted** origin, which the default policy allows,
+//! and as the **untrusted** origin (another site), which it does not — the same page, so the
+//! learner sees allowed and refused origins side by side.
+//!
+//! * [`page`] — the page itself, rendered from `templates/index.html` with askama;
+//! * [`assets`] — the files of `static/`, embedded in the binary so it runs from any folder.
+
+pub mod assets;
+pub mod page;
+
+use std::future::Future;
+
+use axum::routing::get;
+use axum::Router;
+use clap::{Parser, ValueEnum};
+use cors_policy::{ConfigError, ConfigErrors};
+use tokio::net::TcpListener;
+
+/// Which of the lab's two page origins this server is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    Trusted,
+    Untrusted,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Trusted => "trusted",
+            Role::Untrusted => "untrusted",
+        }
+    }
+}
+
+/// What the page needs to know about the lab.
+#[derive(Debug, Clone)]
+pub struct OriginConfig {
+    pub role: Role,
+    /// The API's origin as the browser reaches it.
+    pub api_url: String,
+    pub trusted_url: String,
+    pub untrusted_url: String,
+}
+
+impl OriginConfig {
+    /// This server's own browser-visible origin.
+    pub fn page_origin(&self) -> &str {
+        match self.role {
+            Role::Trusted => &self.trusted_url,
+            Role::Untrusted => &self.untrusted_url,
+        }
+    }
+}
+
+/// The page, its assets and a health check.
+pub fn app(config: OriginConfig) -> Router {
+    Router::new()
+        .route("/", get(page::index))
+        .route("/scenarios.json", get(assets::scenarios))
+        .route("/static/{*path}", get(assets::file))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(std::sync::Arc::new(config))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// Serves the page on `listener` until `shutdown` completes.
+pub async fn run(
+    listener: TcpListener,
+    config: OriginConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(config))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// `origin-server`: serves the CORS Lab page.
+#[derive(Debug, Clone, Parser)]
+#[command(version, about)]
+pub struct OriginArgs {
+    /// trusted (on the default allow list) or untrusted (another site).
+    #[arg(long, env = "LAB_ROLE", value_enum, default_value = "trusted")]
+    pub role: Role,
+    /// Address to listen on (default: 127.0.0.1:8080 trusted, 127.0.0.1:8081 untrusted).
+    #[arg(long, env = "LAB_ORIGIN_LISTEN")]
+    pub listen: Option<String>,
+    /// The API's origin as a browser reaches it.
+    #[arg(long, env = "LAB_API_URL", default_value = "http://localhost:9090")]
+    pub api_url: String,
+    /// The trusted page's origin as a browser reaches it.
+    #[arg(
+        long,
+        env = "LAB_TRUSTED_ORIGIN",
+        default_value = "http://localhost:8080"
+    )]
+    pub trusted_origin: String,
+    /// The untrusted page's origin as a browser reaches it.
+    #[arg(
+        long,
+        env = "LAB_UNTRUSTED_ORIGIN",
+        default_value = "http://127.0.0.1:8081"
+    )]
+    pub untrusted_origin: String,
+}
+
+impl OriginArgs {
+    /// Validates everything, reporting every problem at once.
+    pub fn resolve(&self) -> Result<(std::net::SocketAddr, OriginConfig), ConfigErrors> {
+        let mut errors = Vec::new();
+        let default_listen = match self.role {
+            Role::Trusted => "127.0.0.1:8080",
+            Role::Untrusted => "127.0.0.1:8081",
+        };
+        let listen = ConfigError::parse_listen(
+            "LAB_ORIGIN_LISTEN",
+            self.listen.as_deref().unwrap_or(default_listen),
+        )
+        .map_err(|e| errors.push(e))
+        .ok();
+        for (variable, value) in [
+            ("LAB_API_URL", &self.api_url),
+            ("LAB_TRUSTED_ORIGIN", &self.trusted_origin),
+            ("LAB_UNTRUSTED_ORIGIN", &self.untrusted_origin),
+        ] {
+            if let Err(e) = ConfigError::check_lab_origin(variable, value) {
+                errors.push(e);
+            }
+        }
+        match listen {
+            Some(listen) if errors.is_empty() => Ok((
+                listen,
+                OriginConfig {
+                    role: self.role,
+                    api_url: self.api_url.clone(),
+                    trusted_url: self.trusted_origin.clone(),
+                    untrusted_url: self.untrusted_origin.clone(),
+                },
+            )),
+            _ => Err(ConfigErrors(errors)),
+        }
+    }
+}

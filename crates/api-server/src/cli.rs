@@ -1,0 +1,132 @@
+//! Flags and environment variables of the API, shared with the lab's launcher.
+//!
+//! Every setting is a flag with an environment variable behind it, so `--help` lists them all.
+//! Values are read as plain text and validated together by [`cors_policy::PolicyInput::resolve`]
+//! and the `LAB_*` checks, so that one start reports every problem at once (exit code 2).
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser};
+use cors_policy::{ConfigError, ConfigErrors, PolicyInput};
+
+use crate::ApiConfig;
+
+/// The `CORS_*` variables: the API's policy.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PolicyArgs {
+    /// Named starting point: strict (default), permissive or off.
+    #[arg(long, env = "CORS_PRESET")]
+    pub cors_preset: Option<String>,
+    /// Comma list: exact origins, `*`, `https://*.example.com`, `http://localhost:*`.
+    #[arg(long, env = "CORS_ALLOW_ORIGINS")]
+    pub cors_allow_origins: Option<String>,
+    /// Comma list of methods, or `*`.
+    #[arg(long, env = "CORS_ALLOW_METHODS")]
+    pub cors_allow_methods: Option<String>,
+    /// Comma list of request header names, or `*` (add `authorization` to let `*` cover it).
+    #[arg(long, env = "CORS_ALLOW_HEADERS")]
+    pub cors_allow_headers: Option<String>,
+    /// Comma list of response header names script may read, or `*`.
+    #[arg(long, env = "CORS_EXPOSE_HEADERS")]
+    pub cors_expose_headers: Option<String>,
+    /// Access-Control-Max-Age in seconds, 0 to 86400.
+    #[arg(long, env = "CORS_MAX_AGE")]
+    pub cors_max_age: Option<String>,
+    /// true: send Access-Control-Allow-Credentials (cookies may ride along).
+    #[arg(long, env = "CORS_ALLOW_CREDENTIALS")]
+    pub cors_allow_credentials: Option<String>,
+    /// true (default): a refused preflight from an allowed origin gets 204 with the origin
+    /// headers only, so DevTools names the failing method or header; false: 403, no CORS headers.
+    #[arg(long, env = "CORS_DEBUG")]
+    pub cors_debug: Option<String>,
+}
+
+impl PolicyArgs {
+    pub fn input(&self) -> PolicyInput {
+        PolicyInput {
+            preset: self.cors_preset.clone(),
+            allow_origins: self.cors_allow_origins.clone(),
+            allow_methods: self.cors_allow_methods.clone(),
+            allow_headers: self.cors_allow_headers.clone(),
+            expose_headers: self.cors_expose_headers.clone(),
+            max_age: self.cors_max_age.clone(),
+            allow_credentials: self.cors_allow_credentials.clone(),
+            debug: self.cors_debug.clone(),
+        }
+    }
+}
+
+/// `api-server`: the cross-origin API of CORS Lab.
+#[derive(Debug, Clone, Parser)]
+#[command(version, about)]
+pub struct ApiArgs {
+    /// Address to listen on.
+    #[arg(long, env = "LAB_API_LISTEN", default_value = "127.0.0.1:9090")]
+    pub listen: String,
+    /// The API's origin as a browser reaches it.
+    #[arg(long, env = "LAB_API_URL", default_value = "http://localhost:9090")]
+    pub api_url: String,
+    /// The same API under a second origin, target of /api/redirect.
+    #[arg(long, env = "LAB_API_ALT_URL", default_value = "http://127.0.0.1:9090")]
+    pub api_alt_url: String,
+    /// The trusted lab page's origin: what the `strict` preset allows.
+    #[arg(
+        long,
+        env = "LAB_TRUSTED_ORIGIN",
+        default_value = "http://localhost:8080"
+    )]
+    pub trusted_origin: String,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+impl ApiArgs {
+    /// Validates everything, reporting every problem at once.
+    pub fn resolve(&self) -> Result<(SocketAddr, ApiConfig), ConfigErrors> {
+        let mut errors = Vec::new();
+        let listen = ConfigError::parse_listen("LAB_API_LISTEN", &self.listen)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let config = api_config(
+            &self.policy,
+            &self.api_url,
+            &self.api_alt_url,
+            &self.trusted_origin,
+            &mut errors,
+        );
+        match (listen, config) {
+            (Some(listen), Some(config)) if errors.is_empty() => Ok((listen, config)),
+            _ => Err(ConfigErrors(errors)),
+        }
+    }
+}
+
+/// Builds an [`ApiConfig`], adding every problem to `errors`.
+pub fn api_config(
+    policy: &PolicyArgs,
+    api_url: &str,
+    api_alt_url: &str,
+    trusted_origin: &str,
+    errors: &mut Vec<ConfigError>,
+) -> Option<ApiConfig> {
+    for (variable, value) in [
+        ("LAB_API_URL", api_url),
+        ("LAB_API_ALT_URL", api_alt_url),
+        ("LAB_TRUSTED_ORIGIN", trusted_origin),
+    ] {
+        if let Err(e) = ConfigError::check_lab_origin(variable, value) {
+            errors.push(e);
+        }
+    }
+    match policy.input().resolve(trusted_origin) {
+        Ok(policy) => Some(ApiConfig {
+            policy,
+            public_url: api_url.to_string(),
+            alt_url: api_alt_url.to_string(),
+        }),
+        Err(ConfigErrors(more)) => {
+            errors.extend(more);
+            None
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! The demo endpoints the scenarios call. They know nothing about CORS: the
+//! [`cors_layer`](crate::cors_layer) in front of them does all of it, as in a real API.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::{middleware, Json, Router};
+use serde_json::{json, Value};
+
+use crate::journal::capture_headers;
+use crate::AppState;
+
+/// Largest request body the demo routes read.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// Name of the session cookie set by `/api/login`.
+pub const SESSION_COOKIE: &str = "lab_session";
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/echo", any(echo))
+        .route("/api/items", get(list_items).post(create_item))
+        .route("/api/items/{id}", any(item))
+        .route("/api/login", post(login))
+        .route("/api/whoami", get(whoami))
+        .route("/api/fail", get(fail))
+        .route("/api/redirect", get(redirect))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::cors_layer::cors,
+        ))
+        .with_state(state)
+}
+
+/// Everything the server received, so the learner can see what the browser really sent.
+async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Json<Value> {
+    Json(json!({
+        "method": method.as_str(),
+        "path": uri.path(),
+        "query": uri.query(),
+        "headers": capture_headers(&headers),
+        "body_bytes": body.len(),
+    }))
+}
+
+async fn list_items() -> Response {
+    let mut response = Json(json!([
+        {"id": 1, "name": "preflight"},
+        {"id": 2, "name": "origin"},
+        {"id": 3, "name": "credentials"},
+    ]))
+    .into_response();
+    // Script can read this only when Access-Control-Expose-Headers names it.
+    response
+        .headers_mut()
+        .insert("x-secret", HeaderValue::from_static("42"));
+    response
+}
+
+async fn create_item(body: Bytes) -> (StatusCode, Json<Value>) {
+    (
+        StatusCode::CREATED,
+        Json(json!({"created": true, "body_bytes": body.len()})),
+    )
+}
+
+async fn item(method: Method, Path(id): Path<String>, body: Bytes) -> Json<Value> {
+    Json(json!({"id": id, "method": method.as_str(), "body_bytes": body.len()}))
+}
+
+async fn login() -> Response {
+    let token = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let cookie = format!("{SESSION_COOKIE}=learner-{token:x}; Path=/; HttpOnly; SameSite=Lax");
+    let mut response = Json(json!({"logged_in": true, "user": "learner"})).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+async fn whoami(headers: HeaderMap) -> Json<Value> {
+    let logged_in = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .any(|c| c.trim().starts_with(&format!("{SESSION_COOKIE}=")));
+    Json(json!({
+        "logged_in": logged_in,
+        "user": if logged_in { Some("learner") } else { None },
+    }))
+}
+
+async fn fail() -> (StatusCode, Json<Value>) {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({"error": "the API failed on purpose"})),
+    )
+}
+
+/// 302 to the same API under its other origin: a cross-origin redirect.
+async fn redirect(State(state): State<AppState>, uri: Uri) -> Response {
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let location = format!("{}/api/items{query}", state.alt_url());
+    match HeaderValue::from_str(&location) {
+        Ok(v) => (StatusCode::FOUND, [(header::LOCATION, v)]).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}

@@ -1,0 +1,44 @@
+//! Browser harness for CORS Lab: drives a real headless Chromium over the
+//! DevTools protocol (via [`chromiumoxide`]) and records what the browser did.
+//!
+//! CORS is enforced by the browser, and page script only ever sees
+//! `TypeError: Failed to fetch`. This crate makes the browser's side visible to
+//! tests: every network request of a page (including preflights, which DevTools
+//! reports as separate requests), why a request failed (`corsErrorStatus`), and
+//! the console messages Chromium prints (`Log.entryAdded`, category `cors`).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), browser_harness::HarnessError> {
+//! use std::time::Duration;
+//! let browser = browser_harness::Browser::launch().await?;
+//! let page = browser.new_page("http://localhost:8001/").await?;
+//! page.evaluate_json("fetch('http://127.0.0.1:8002/none').catch(e => String(e))").await?;
+//! let reqs = page.wait_network_settled("127.0.0.1:8002", Duration::from_secs(10)).await?;
+//! let cors = reqs[0].failed.as_ref().and_then(|f| f.cors_error.clone());
+//! assert_eq!(cors.as_deref(), Some("MissingAllowOriginHeader"));
+//! browser.close().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Chromium is found with [`find_chromium`]; when it is missing, the error says
+//! how to install it. The crate never skips anything silently: callers decide.
+//!
+//! Things this crate deliberately never does, because either one disables
+//! Chromium's preflight cache: enable request interception, or send
+//! `Network.setCacheDisabled {cacheDisabled: true}`.
+
+mod browser;
+mod chromium;
+mod error;
+mod page;
+mod recorder;
+
+pub use browser::Browser;
+pub use chromium::{find_chromium, INSTALL_HINT};
+pub use error::{HarnessError, Result};
+pub use page::LabPage;
+pub use recorder::{ConsoleEntry, Failure, NetworkRequest};
+
+/// The `chromiumoxide` version this crate is built on, for callers that need
+/// the escape hatch [`LabPage::cdp_page`].
+pub use chromiumoxide;

@@ -1,0 +1,456 @@
+//! Turns DevTools events into plain records: one [`NetworkRequest`] per request
+//! (preflights included), one [`ConsoleEntry`] per browser log message, and a
+//! raw chronological event log for dumping when a test fails.
+//!
+//! Events of different kinds reach the recorder through separate channels, so
+//! they may arrive out of order (a `loadingFailed` before its
+//! `requestWillBeSent`). The recorder therefore updates requests by id,
+//! creating a placeholder when needed. The raw log keeps arrival order.
+
+use std::collections::HashMap;
+
+use chromiumoxide::cdp::browser_protocol::log::EventEntryAdded;
+use chromiumoxide::cdp::browser_protocol::network::{
+    EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, EventResponseReceived,
+    InitiatorType,
+};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// Why a request failed (`Network.loadingFailed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// Chromium's net error, e.g. `net::ERR_FAILED`.
+    pub error_text: String,
+    /// `corsErrorStatus.corsError` as the protocol spells it, e.g.
+    /// `"MissingAllowOriginHeader"` or `"PreflightMissingAllowOriginHeader"`.
+    pub cors_error: Option<String>,
+    /// `corsErrorStatus.failedParameter` (e.g. the offending method or header
+    /// name); `None` when Chromium sent none or an empty string.
+    pub failed_parameter: Option<String>,
+}
+
+/// One request as seen by the browser. A redirect chain shares one request id;
+/// each hop is its own `NetworkRequest` (earlier hops carry the redirect status
+/// and are `finished`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NetworkRequest {
+    /// DevTools request id.
+    pub id: String,
+    /// Request URL.
+    pub url: String,
+    /// HTTP method as sent (`OPTIONS` for a preflight).
+    pub method: String,
+    /// `type` of `Network.requestWillBeSent` (`"Fetch"`, `"Document"`, `"Other"` for a preflight…).
+    pub resource_type: Option<String>,
+    /// `initiator.type` (`"script"`, `"parser"`, `"preflight"`, `"other"`…).
+    pub initiator_type: String,
+    /// True when `initiator.type == "preflight"`.
+    pub is_preflight: bool,
+    /// For a preflight: the id of the actual request it was sent for.
+    pub preflight_for: Option<String>,
+    /// HTTP status from `Network.responseReceived` (or the redirect response).
+    pub status: Option<i64>,
+    /// `type` of `Network.responseReceived` (`"Preflight"` for a preflight).
+    pub response_type: Option<String>,
+    /// `Network.loadingFinished` was seen (or this hop was redirected).
+    pub finished: bool,
+    /// `Network.loadingFailed` was seen.
+    pub failed: Option<Failure>,
+}
+
+impl NetworkRequest {
+    /// Finished or failed.
+    pub fn is_settled(&self) -> bool {
+        self.finished || self.failed.is_some()
+    }
+
+    fn placeholder(id: &str) -> Self {
+        NetworkRequest {
+            id: id.to_string(),
+            url: String::new(),
+            method: String::new(),
+            resource_type: None,
+            initiator_type: String::new(),
+            is_preflight: false,
+            preflight_for: None,
+            status: None,
+            response_type: None,
+            finished: false,
+            failed: None,
+        }
+    }
+}
+
+/// One `Log.entryAdded` message (what DevTools shows in the console for the
+/// browser itself, e.g. CORS errors; not `console.log` calls from script).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConsoleEntry {
+    /// `source`, e.g. `"network"`, `"javascript"`.
+    pub source: String,
+    /// `category`, e.g. `"cors"`, when Chromium sets one.
+    pub category: Option<String>,
+    /// `level`: `"verbose"`, `"info"`, `"warning"` or `"error"`.
+    pub level: String,
+    /// The message text.
+    pub text: String,
+    /// `url`; for a CORS error this is the page's URL, not the request's.
+    pub url: Option<String>,
+}
+
+/// Everything recorded for one page.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Recorder {
+    requests: Vec<NetworkRequest>,
+    /// Request id -> index in `requests` of its latest hop.
+    latest: HashMap<String, usize>,
+    console: Vec<ConsoleEntry>,
+    events: Vec<RawEvent>,
+    /// Wall-clock seconds minus monotonic seconds, learnt from `requestWillBeSent`.
+    clock_offset: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+struct RawEvent {
+    seq: usize,
+    time: Clock,
+    name: &'static str,
+    fields: Value,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Clock {
+    /// Network events: `MonotonicTime`, seconds.
+    Monotonic(f64),
+    /// Log events: `Runtime.Timestamp`, milliseconds since the epoch.
+    WallMs(f64),
+}
+
+/// The protocol's name for an enum value (what serde serializes it to).
+fn protocol_name<T: Serialize + std::fmt::Debug>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(s)) => s,
+        _ => format!("{value:?}"),
+    }
+}
+
+impl Recorder {
+    /// All requests, in the order they were first seen.
+    pub fn requests(&self) -> &[NetworkRequest] {
+        &self.requests
+    }
+
+    /// All console (`Log.entryAdded`) entries, in arrival order.
+    pub fn console(&self) -> &[ConsoleEntry] {
+        &self.console
+    }
+
+    /// The raw event log, one line per event in arrival order:
+    /// `<seq> +<t_ms>ms <Domain.event> {<fields as JSON>}`.
+    ///
+    /// `t_ms` is the event's own protocol timestamp in milliseconds since the
+    /// first event. It is informative only: Chromium stamps events in different
+    /// processes, so a `loadingFinished` can carry an earlier time than the
+    /// `responseReceived` that preceded it. It is `?` until a
+    /// `requestWillBeSent` has related the network and wall clocks.
+    pub fn event_lines(&self) -> Vec<String> {
+        let wall = |e: &RawEvent| match e.time {
+            Clock::WallMs(ms) => Some(ms / 1000.0),
+            Clock::Monotonic(s) => self.clock_offset.map(|off| s + off),
+        };
+        let start = self.events.iter().filter_map(wall).reduce(f64::min);
+        self.events
+            .iter()
+            .map(|e| {
+                let t = match (wall(e), start) {
+                    (Some(t), Some(start)) => format!("+{:.3}ms", (t - start) * 1000.0),
+                    _ => "?".to_string(),
+                };
+                format!("{:>4} {:>12} {} {}", e.seq, t, e.name, e.fields)
+            })
+            .collect()
+    }
+
+    fn push_event(&mut self, time: Clock, name: &'static str, mut fields: Value) {
+        if let Value::Object(map) = &mut fields {
+            map.retain(|_, v| !v.is_null());
+        }
+        let seq = self.events.len();
+        self.events.push(RawEvent {
+            seq,
+            time,
+            name,
+            fields,
+        });
+    }
+
+    /// The latest hop of request `id`, created as a placeholder if unseen.
+    fn hop_mut(&mut self, id: &str) -> &mut NetworkRequest {
+        let idx = match self.latest.get(id) {
+            Some(&i) => i,
+            None => {
+                self.requests.push(NetworkRequest::placeholder(id));
+                let i = self.requests.len() - 1;
+                self.latest.insert(id.to_string(), i);
+                i
+            }
+        };
+        &mut self.requests[idx]
+    }
+
+    pub(crate) fn on_request_will_be_sent(&mut self, ev: &EventRequestWillBeSent) {
+        let id = ev.request_id.inner().clone();
+        self.clock_offset
+            .get_or_insert(ev.wall_time.inner() - ev.timestamp.inner());
+        let is_preflight = ev.initiator.r#type == InitiatorType::Preflight;
+        let preflight_for = ev
+            .initiator
+            .request_id
+            .as_ref()
+            .filter(|_| is_preflight)
+            .map(|r| r.inner().clone());
+        let record = NetworkRequest {
+            id: id.clone(),
+            url: ev.request.url.clone(),
+            method: ev.request.method.clone(),
+            resource_type: ev.r#type.as_ref().map(protocol_name),
+            initiator_type: protocol_name(&ev.initiator.r#type),
+            is_preflight,
+            preflight_for: preflight_for.clone(),
+            status: None,
+            response_type: None,
+            finished: false,
+            failed: None,
+        };
+        match self.latest.get(&id).copied() {
+            // Events for this id arrived before its requestWillBeSent: fill the placeholder in.
+            Some(i) if self.requests[i].url.is_empty() => {
+                let old = std::mem::replace(&mut self.requests[i], record);
+                let new = &mut self.requests[i];
+                new.status = old.status;
+                new.response_type = old.response_type;
+                new.finished = old.finished;
+                new.failed = old.failed;
+            }
+            // Same id again: a redirect hop. Close the previous hop with the redirect status.
+            Some(i) => {
+                let prev = &mut self.requests[i];
+                if let Some(redirect) = &ev.redirect_response {
+                    prev.status = Some(redirect.status);
+                }
+                prev.finished = true;
+                self.requests.push(record);
+                self.latest.insert(id.clone(), self.requests.len() - 1);
+            }
+            None => {
+                self.requests.push(record);
+                self.latest.insert(id.clone(), self.requests.len() - 1);
+            }
+        }
+        self.push_event(
+            Clock::Monotonic(*ev.timestamp.inner()),
+            "Network.requestWillBeSent",
+            json!({
+                "id": id,
+                "method": ev.request.method,
+                "url": ev.request.url,
+                "type": ev.r#type.as_ref().map(protocol_name),
+                "initiator": protocol_name(&ev.initiator.r#type),
+                "preflightFor": preflight_for,
+                "redirectStatus": ev.redirect_response.as_ref().map(|r| r.status),
+            }),
+        );
+    }
+
+    pub(crate) fn on_response_received(&mut self, ev: &EventResponseReceived) {
+        let id = ev.request_id.inner().clone();
+        let kind = protocol_name(&ev.r#type);
+        let hop = self.hop_mut(&id);
+        hop.status = Some(ev.response.status);
+        hop.response_type = Some(kind.clone());
+        self.push_event(
+            Clock::Monotonic(*ev.timestamp.inner()),
+            "Network.responseReceived",
+            json!({
+                "id": id,
+                "status": ev.response.status,
+                "type": kind,
+                "url": ev.response.url,
+            }),
+        );
+    }
+
+    pub(crate) fn on_loading_finished(&mut self, ev: &EventLoadingFinished) {
+        let id = ev.request_id.inner().clone();
+        self.hop_mut(&id).finished = true;
+        self.push_event(
+            Clock::Monotonic(*ev.timestamp.inner()),
+            "Network.loadingFinished",
+            json!({ "id": id }),
+        );
+    }
+
+    pub(crate) fn on_loading_failed(&mut self, ev: &EventLoadingFailed) {
+        let id = ev.request_id.inner().clone();
+        let failure = Failure {
+            error_text: ev.error_text.clone(),
+            cors_error: ev
+                .cors_error_status
+                .as_ref()
+                .map(|s| protocol_name(&s.cors_error)),
+            failed_parameter: ev
+                .cors_error_status
+                .as_ref()
+                .map(|s| s.failed_parameter.clone())
+                .filter(|p| !p.is_empty()),
+        };
+        self.push_event(
+            Clock::Monotonic(*ev.timestamp.inner()),
+            "Network.loadingFailed",
+            json!({
+                "id": id,
+                "errorText": failure.error_text,
+                "corsError": failure.cors_error,
+                "failedParameter": failure.failed_parameter,
+                "blockedReason": ev.blocked_reason.as_ref().map(protocol_name),
+                "canceled": ev.canceled,
+            }),
+        );
+        self.hop_mut(&id).failed = Some(failure);
+    }
+
+    pub(crate) fn on_log_entry(&mut self, ev: &EventEntryAdded) {
+        let e = &ev.entry;
+        let entry = ConsoleEntry {
+            source: protocol_name(&e.source),
+            category: e.category.as_ref().map(protocol_name),
+            level: protocol_name(&e.level),
+            text: e.text.clone(),
+            url: e.url.clone(),
+        };
+        self.push_event(
+            Clock::WallMs(*e.timestamp.inner()),
+            "Log.entryAdded",
+            json!({
+                "source": entry.source,
+                "category": entry.category,
+                "level": entry.level,
+                "text": entry.text,
+                "url": entry.url,
+                "networkRequestId": e.network_request_id.as_ref().map(|r| r.inner().clone()),
+            }),
+        );
+        self.console.push(entry);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev<T: serde::de::DeserializeOwned>(v: Value) -> T {
+        serde_json::from_value(v).expect("protocol JSON should parse")
+    }
+
+    fn rwbs(
+        id: &str,
+        url: &str,
+        method: &str,
+        ts: f64,
+        initiator: Value,
+    ) -> EventRequestWillBeSent {
+        ev(json!({
+            "requestId": id, "loaderId": "L", "documentURL": "http://localhost:1/",
+            "request": {"url": url, "method": method, "headers": {}, "initialPriority": "High",
+                        "referrerPolicy": "strict-origin-when-cross-origin"},
+            "timestamp": ts, "wallTime": 1000.0 + ts, "initiator": initiator,
+            "redirectHasExtraInfo": false, "type": if method == "OPTIONS" { "Other" } else { "Fetch" }
+        }))
+    }
+
+    #[test]
+    fn preflight_and_cors_failure_out_of_order() {
+        let mut r = Recorder::default();
+        // loadingFailed arrives before requestWillBeSent of the same request.
+        r.on_loading_failed(&ev(json!({
+            "requestId": "7", "timestamp": 5.2, "type": "Fetch", "errorText": "net::ERR_FAILED",
+            "corsErrorStatus": {"corsError": "PreflightMissingAllowOriginHeader", "failedParameter": ""}
+        })));
+        r.on_request_will_be_sent(&rwbs(
+            "7",
+            "http://127.0.0.1:2/x",
+            "PUT",
+            5.0,
+            json!({"type": "script"}),
+        ));
+        r.on_request_will_be_sent(&rwbs(
+            "7-pf",
+            "http://127.0.0.1:2/x",
+            "OPTIONS",
+            5.1,
+            json!({"type": "preflight", "requestId": "7"}),
+        ));
+        let reqs = r.requests();
+        assert_eq!(reqs.len(), 2);
+        let actual = &reqs[0];
+        assert_eq!(actual.method, "PUT");
+        assert!(!actual.is_preflight);
+        let failure = actual.failed.as_ref().unwrap();
+        assert_eq!(
+            failure.cors_error.as_deref(),
+            Some("PreflightMissingAllowOriginHeader")
+        );
+        assert_eq!(failure.failed_parameter, None);
+        let pf = &reqs[1];
+        assert!(pf.is_preflight);
+        assert_eq!(pf.preflight_for.as_deref(), Some("7"));
+        assert_eq!(pf.resource_type.as_deref(), Some("Other"));
+        // The dump keeps arrival order.
+        let lines = r.event_lines();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].contains("loadingFailed"), "{lines:?}");
+        assert!(lines[1].contains("\"method\":\"PUT\""), "{lines:?}");
+    }
+
+    #[test]
+    fn redirect_hops_are_separate_records() {
+        let mut r = Recorder::default();
+        r.on_request_will_be_sent(&rwbs(
+            "9",
+            "http://a/1",
+            "GET",
+            1.0,
+            json!({"type": "script"}),
+        ));
+        let mut second = rwbs("9", "http://b/2", "GET", 1.1, json!({"type": "script"}));
+        second.redirect_response = Some(ev(json!({
+            "url": "http://a/1", "status": 302, "statusText": "Found", "headers": {},
+            "mimeType": "", "charset": "", "connectionReused": false, "connectionId": 0.0,
+            "encodedDataLength": 0.0, "securityState": "neutral"
+        })));
+        r.on_request_will_be_sent(&second);
+        r.on_loading_finished(&ev(
+            json!({"requestId": "9", "timestamp": 1.2, "encodedDataLength": 0.0}),
+        ));
+        let reqs = r.requests();
+        assert_eq!(reqs.len(), 2);
+        assert_eq!((reqs[0].status, reqs[0].finished), (Some(302), true));
+        assert_eq!(
+            (reqs[1].url.as_str(), reqs[1].finished),
+            ("http://b/2", true)
+        );
+    }
+
+    #[test]
+    fn log_entry_fields() {
+        let mut r = Recorder::default();
+        r.on_log_entry(&ev(json!({"entry": {
+            "source": "network", "level": "error", "category": "cors",
+            "text": "Access to fetch at 'x' from origin 'y' has been blocked by CORS policy: z",
+            "timestamp": 1700000000000.0, "url": "http://localhost:1/"
+        }})));
+        let c = &r.console()[0];
+        assert_eq!((c.source.as_str(), c.level.as_str()), ("network", "error"));
+        assert_eq!(c.category.as_deref(), Some("cors"));
+    }
+}

@@ -1,0 +1,230 @@
+//! # CORS Lab launcher: the whole lab in one process
+//!
+//! The CORS workflow needs three servers, on three different origins:
+//!
+//! 1. the **trusted origin** — serves the lab page; the default policy allows it;
+//! 2. the **cross-origin API** — whose CORS policy the learner switches with `CORS_*` variables;
+//! 3. the **untrusted origin** — serves the same page from another site, which the default
+//!    policy refuses, so allowed and refused origins can be compared side by side.
+//!
+//! [`run`] starts all three on listeners the caller bound, and stops them together.
+//! [`start_ephemeral`] does the same on loopback ports the OS picks, for tests.
+
+use std::future::Future;
+
+use api_server::cli::PolicyArgs;
+use api_server::ApiConfig;
+use clap::Parser;
+use cors_policy::{ConfigError, ConfigErrors};
+use origin_server::{OriginConfig, Role};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// `cors-lab`: starts the trusted origin, the untrusted origin and the cross-origin API.
+#[derive(Debug, Clone, Parser)]
+#[command(version, about)]
+pub struct LabArgs {
+    /// The trusted page's origin, as a browser reaches it.
+    #[arg(
+        long,
+        env = "LAB_TRUSTED_ORIGIN",
+        default_value = "http://localhost:8080"
+    )]
+    pub trusted_origin: String,
+    /// The untrusted page's origin (another site), as a browser reaches it.
+    #[arg(
+        long,
+        env = "LAB_UNTRUSTED_ORIGIN",
+        default_value = "http://127.0.0.1:8081"
+    )]
+    pub untrusted_origin: String,
+    /// The API's origin, as a browser reaches it.
+    #[arg(long, env = "LAB_API_URL", default_value = "http://localhost:9090")]
+    pub api_url: String,
+    /// The same API under a second origin, target of /api/redirect.
+    #[arg(long, env = "LAB_API_ALT_URL", default_value = "http://127.0.0.1:9090")]
+    pub api_alt_url: String,
+    /// Where the trusted origin listens.
+    #[arg(long, env = "LAB_TRUSTED_LISTEN", default_value = "127.0.0.1:8080")]
+    pub trusted_listen: String,
+    /// Where the untrusted origin listens.
+    #[arg(long, env = "LAB_UNTRUSTED_LISTEN", default_value = "127.0.0.1:8081")]
+    pub untrusted_listen: String,
+    /// Where the API listens.
+    #[arg(long, env = "LAB_API_LISTEN", default_value = "127.0.0.1:9090")]
+    pub api_listen: String,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+/// The three servers' settings.
+#[derive(Debug, Clone)]
+pub struct LabConfig {
+    pub api: ApiConfig,
+    pub trusted: OriginConfig,
+    pub untrusted: OriginConfig,
+}
+
+/// Where the three servers listen.
+#[derive(Debug, Clone, Copy)]
+pub struct ListenAddrs {
+    pub trusted: std::net::SocketAddr,
+    pub untrusted: std::net::SocketAddr,
+    pub api: std::net::SocketAddr,
+}
+
+/// The three bound listeners.
+pub struct Listeners {
+    pub trusted: TcpListener,
+    pub untrusted: TcpListener,
+    pub api: TcpListener,
+}
+
+impl LabArgs {
+    /// Validates every setting, reporting every problem at once.
+    pub fn resolve(&self) -> Result<(ListenAddrs, LabConfig), ConfigErrors> {
+        let mut errors = Vec::new();
+        let mut listen = |variable, value: &str| {
+            ConfigError::parse_listen(variable, value)
+                .map_err(|e| errors.push(e))
+                .ok()
+        };
+        let trusted = listen("LAB_TRUSTED_LISTEN", &self.trusted_listen);
+        let untrusted = listen("LAB_UNTRUSTED_LISTEN", &self.untrusted_listen);
+        let api = listen("LAB_API_LISTEN", &self.api_listen);
+        if let Err(e) =
+            ConfigError::check_lab_origin("LAB_UNTRUSTED_ORIGIN", &self.untrusted_origin)
+        {
+            errors.push(e);
+        }
+        let api_config = api_server::cli::api_config(
+            &self.policy,
+            &self.api_url,
+            &self.api_alt_url,
+            &self.trusted_origin,
+            &mut errors,
+        );
+        match (trusted, untrusted, api, api_config) {
+            (Some(trusted), Some(untrusted), Some(api), Some(api_config)) if errors.is_empty() => {
+                Ok((
+                    ListenAddrs {
+                        trusted,
+                        untrusted,
+                        api,
+                    },
+                    self.config(api_config),
+                ))
+            }
+            _ => Err(ConfigErrors(errors)),
+        }
+    }
+
+    fn config(&self, api: ApiConfig) -> LabConfig {
+        let origin = |role| OriginConfig {
+            role,
+            api_url: self.api_url.clone(),
+            trusted_url: self.trusted_origin.clone(),
+            untrusted_url: self.untrusted_origin.clone(),
+        };
+        LabConfig {
+            api,
+            trusted: origin(Role::Trusted),
+            untrusted: origin(Role::Untrusted),
+        }
+    }
+}
+
+/// Runs the three servers until `shutdown` completes; stops them all if one fails.
+pub async fn run(
+    listeners: Listeners,
+    config: LabConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let stop = CancellationToken::new();
+    let trigger = stop.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        trigger.cancel();
+    });
+    let stopped = |token: &CancellationToken| token.clone().cancelled_owned();
+    let result = tokio::try_join!(
+        async {
+            let r = origin_server::run(listeners.trusted, config.trusted, stopped(&stop)).await;
+            stop.cancel();
+            r
+        },
+        async {
+            let r = origin_server::run(listeners.untrusted, config.untrusted, stopped(&stop)).await;
+            stop.cancel();
+            r
+        },
+        async {
+            let r = api_server::run(listeners.api, config.api, stopped(&stop)).await;
+            stop.cancel();
+            r
+        },
+    );
+    result.map(|_| ())
+}
+
+/// A lab running in the background on ephemeral loopback ports (for tests).
+pub struct RunningLab {
+    /// `http://localhost:<port>`: the trusted page.
+    pub trusted_url: String,
+    /// `http://127.0.0.1:<port>`: the untrusted page.
+    pub untrusted_url: String,
+    /// `http://localhost:<port>`: the API.
+    pub api_url: String,
+    /// `http://127.0.0.1:<port>`: the API under its second origin.
+    pub api_alt_url: String,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningLab {
+    /// Stops the three servers and waits for them.
+    pub async fn stop(self) -> std::io::Result<()> {
+        self.stop.cancel();
+        self.task
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?
+    }
+}
+
+/// Starts the lab on three ports the OS picks, with the policy from `policy` (the same values
+/// the `CORS_*` variables take). The trusted page and the API are on `localhost`, the untrusted
+/// page on `127.0.0.1`: two different sites, as with the default ports.
+pub async fn start_ephemeral(policy: PolicyArgs) -> Result<RunningLab, ConfigErrors> {
+    let bind = || async {
+        TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding an ephemeral loopback port")
+    };
+    let listeners = Listeners {
+        trusted: bind().await,
+        untrusted: bind().await,
+        api: bind().await,
+    };
+    let port = |l: &TcpListener| l.local_addr().map(|a| a.port()).unwrap_or(0);
+    let args = LabArgs {
+        trusted_origin: format!("http://localhost:{}", port(&listeners.trusted)),
+        untrusted_origin: format!("http://127.0.0.1:{}", port(&listeners.untrusted)),
+        api_url: format!("http://localhost:{}", port(&listeners.api)),
+        api_alt_url: format!("http://127.0.0.1:{}", port(&listeners.api)),
+        trusted_listen: "127.0.0.1:0".into(),
+        untrusted_listen: "127.0.0.1:0".into(),
+        api_listen: "127.0.0.1:0".into(),
+        policy,
+    };
+    let (_, config) = args.resolve()?;
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(run(listeners, config, stop.clone().cancelled_owned()));
+    Ok(RunningLab {
+        trusted_url: args.trusted_origin,
+        untrusted_url: args.untrusted_origin,
+        api_url: args.api_url,
+        api_alt_url: args.api_alt_url,
+        stop,
+        task,
+    })
+}
