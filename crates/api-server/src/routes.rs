@@ -55,10 +55,11 @@ async fn list_items() -> Response {
         {"id": 3, "name": "credentials"},
     ]))
     .into_response();
+    let headers = response.headers_mut();
     // Script can read this only when Access-Control-Expose-Headers names it.
-    response
-        .headers_mut()
-        .insert("x-secret", HeaderValue::from_static("42"));
+    headers.insert("x-secret", HeaderValue::from_static("42"));
+    // The handler's own Vary: the CORS layer must add `origin` beside it, not replace it.
+    headers.insert(header::VARY, HeaderValue::from_static("accept"));
     response
 }
 

@@ -1,0 +1,412 @@
+//! The API over real HTTP on an ephemeral loopback port: preflights, actual requests, the
+//! journal and the lab routes.
+
+use api_server::cli::PolicyArgs;
+use reqwest::header::HeaderMap;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+const LAB: &str = "http://localhost:8080";
+const OTHER: &str = "http://127.0.0.1:8081";
+
+struct Api {
+    base: String,
+    client: Client,
+    stop: CancellationToken,
+}
+
+impl Drop for Api {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+async fn start(vars: &[(&str, &str)]) -> Api {
+    let get = |k: &str| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    };
+    let policy = PolicyArgs {
+        cors_preset: get("CORS_PRESET"),
+        cors_allow_origins: get("CORS_ALLOW_ORIGINS"),
+        cors_allow_methods: get("CORS_ALLOW_METHODS"),
+        cors_allow_headers: get("CORS_ALLOW_HEADERS"),
+        cors_expose_headers: get("CORS_EXPOSE_HEADERS"),
+        cors_max_age: get("CORS_MAX_AGE"),
+        cors_allow_credentials: get("CORS_ALLOW_CREDENTIALS"),
+        cors_debug: get("CORS_DEBUG"),
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let mut errors = Vec::new();
+    let config =
+        api_server::cli::api_config(&policy, &base, "http://127.0.0.1:1", LAB, &mut errors)
+            .unwrap_or_else(|| panic!("{errors:?}"));
+    let stop = CancellationToken::new();
+    tokio::spawn(api_server::run(
+        listener,
+        config,
+        stop.clone().cancelled_owned(),
+    ));
+    let client = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Api { base, client, stop }
+}
+
+impl Api {
+    async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut req = self.client.request(
+            Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}{path}", self.base),
+        );
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn journal(&self, run: &str) -> Vec<Value> {
+        let r = self
+            .client
+            .get(format!("{}/_lab/journal?run={run}", self.base))
+            .send()
+            .await
+            .unwrap();
+        r.json().await.unwrap()
+    }
+}
+
+fn header<'h>(h: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    h.get(name).map(|v| v.to_str().unwrap())
+}
+
+fn cors_headers(h: &HeaderMap) -> Vec<String> {
+    h.keys()
+        .map(|k| k.as_str().to_string())
+        .filter(|k| k.starts_with("access-control-"))
+        .collect()
+}
+
+#[tokio::test]
+async fn allowed_preflight_is_answered_204_and_journaled() {
+    let api = start(&[]).await;
+    let r = api
+        .send(
+            "OPTIONS",
+            "/api/items/1?run=p1",
+            &[
+                ("origin", LAB),
+                ("access-control-request-method", "PUT"),
+                ("access-control-request-headers", "content-type,x-token"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let h = r.headers();
+    assert_eq!(header(h, "access-control-allow-origin"), Some(LAB));
+    assert_eq!(header(h, "access-control-allow-credentials"), Some("true"));
+    assert_eq!(header(h, "access-control-allow-methods"), Some("PUT"));
+    assert_eq!(
+        header(h, "access-control-allow-headers"),
+        Some("content-type,x-token")
+    );
+    assert_eq!(header(h, "access-control-max-age"), Some("600"));
+
+    let entries = api.journal("p1").await;
+    assert_eq!(entries.len(), 1);
+    let e = &entries[0];
+    assert_eq!(e["kind"], "preflight");
+    assert_eq!(e["method"], "OPTIONS");
+    assert_eq!(e["request_method"], "PUT");
+    assert_eq!(e["request_headers"], "content-type,x-token");
+    assert_eq!(e["status"], 204);
+    assert_eq!(e["decision"]["outcome"], "allowed");
+    assert_eq!(e["verdict"]["omit"]["pass"], true);
+    assert_eq!(e["verdict"]["include"]["pass"], true);
+    assert!(e["url"].as_str().unwrap().ends_with("/api/items/1?run=p1"));
+}
+
+#[tokio::test]
+async fn refused_origin_preflight_gets_403_without_cors_headers() {
+    let api = start(&[]).await;
+    let r = api
+        .send(
+            "OPTIONS",
+            "/api/items?run=p2",
+            &[
+                ("origin", OTHER),
+                ("access-control-request-method", "POST"),
+                ("access-control-request-headers", "content-type"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(cors_headers(r.headers()).is_empty(), "{:?}", r.headers());
+    let e = &api.journal("p2").await[0];
+    assert_eq!(e["decision"]["outcome"], "refused");
+    assert_eq!(
+        e["decision"]["reason"],
+        "origin http://127.0.0.1:8081 is not in CORS_ALLOW_ORIGINS"
+    );
+    assert_eq!(
+        e["verdict"]["omit"]["cors_error"],
+        "PreflightMissingAllowOriginHeader"
+    );
+    assert_eq!(
+        e["verdict"]["omit"]["reason"],
+        "Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource."
+    );
+}
+
+#[tokio::test]
+async fn debug_mode_lets_the_browser_name_the_refused_method() {
+    let preflight = [("origin", LAB), ("access-control-request-method", "patch")];
+    let api = start(&[]).await;
+    let r = api.send("OPTIONS", "/api/items/1?run=d1", &preflight).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        cors_headers(r.headers()),
+        [
+            "access-control-allow-origin",
+            "access-control-allow-credentials"
+        ]
+    );
+    let e = &api.journal("d1").await[0];
+    assert_eq!(e["decision"]["outcome"], "refused");
+    assert_eq!(
+        e["verdict"]["omit"]["cors_error"],
+        "MethodDisallowedByPreflightResponse"
+    );
+    assert_eq!(
+        e["verdict"]["omit"]["reason"],
+        "Method patch is not allowed by Access-Control-Allow-Methods in preflight response."
+    );
+
+    let api = start(&[("CORS_DEBUG", "false")]).await;
+    let r = api.send("OPTIONS", "/api/items/1?run=d2", &preflight).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(cors_headers(r.headers()).is_empty());
+    let e = &api.journal("d2").await[0];
+    assert_eq!(
+        e["verdict"]["omit"]["cors_error"],
+        "PreflightMissingAllowOriginHeader"
+    );
+}
+
+#[tokio::test]
+async fn actual_responses_carry_cors_headers_and_append_vary() {
+    let api = start(&[]).await;
+    let r = api
+        .send("GET", "/api/items?run=a1", &[("origin", LAB)])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let h = r.headers();
+    assert_eq!(header(h, "access-control-allow-origin"), Some(LAB));
+    assert_eq!(header(h, "access-control-expose-headers"), Some("x-secret"));
+    let vary: Vec<_> = h
+        .get_all("vary")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(vary, ["accept", "origin"], "the handler's Vary is kept");
+
+    let r = api
+        .send("GET", "/api/items?run=a2", &[("origin", OTHER)])
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "CORS does not stop the server from answering"
+    );
+    assert!(cors_headers(r.headers()).is_empty());
+    let e = &api.journal("a2").await[0];
+    assert_eq!(e["kind"], "actual");
+    assert_eq!(
+        e["verdict"]["omit"]["cors_error"],
+        "MissingAllowOriginHeader"
+    );
+
+    let r = api.send("GET", "/api/items?run=a3", &[]).await;
+    assert!(cors_headers(r.headers()).is_empty());
+    let e = &api.journal("a3").await[0];
+    assert_eq!(e["decision"]["outcome"], "no-origin");
+    assert_eq!(e["verdict"]["omit"]["not_cors"], true);
+}
+
+#[tokio::test]
+async fn plain_options_goes_to_the_handler() {
+    let api = start(&[]).await;
+    let r = api
+        .send("OPTIONS", "/api/echo?run=o1", &[("origin", LAB)])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        header(r.headers(), "access-control-allow-origin"),
+        Some(LAB)
+    );
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["method"], "OPTIONS");
+    assert_eq!(api.journal("o1").await[0]["kind"], "actual");
+}
+
+#[tokio::test]
+async fn permissive_and_off_presets() {
+    let api = start(&[("CORS_PRESET", "permissive")]).await;
+    let r = api
+        .send(
+            "OPTIONS",
+            "/api/items/1",
+            &[
+                ("origin", OTHER),
+                ("access-control-request-method", "DELETE"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        header(r.headers(), "access-control-allow-origin"),
+        Some("*")
+    );
+    assert_eq!(
+        header(r.headers(), "access-control-allow-methods"),
+        Some("*")
+    );
+
+    let api = start(&[("CORS_PRESET", "off")]).await;
+    let r = api
+        .send(
+            "OPTIONS",
+            "/api/items?run=off1",
+            &[("origin", LAB), ("access-control-request-method", "POST")],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::METHOD_NOT_ALLOWED,
+        "a CORS-unaware server has no OPTIONS route"
+    );
+    assert!(cors_headers(r.headers()).is_empty());
+    let e = &api.journal("off1").await[0];
+    assert_eq!(e["kind"], "preflight");
+    assert_eq!(e["decision"]["outcome"], "cors-off");
+    assert_eq!(
+        e["verdict"]["omit"]["cors_error"],
+        "PreflightMissingAllowOriginHeader"
+    );
+    // The lab routes ignore the demo policy.
+    let r = api.send("GET", "/_lab/journal", &[("origin", LAB)]).await;
+    assert_eq!(
+        header(r.headers(), "access-control-allow-origin"),
+        Some("*")
+    );
+}
+
+#[tokio::test]
+async fn credentials_cookie_and_redaction() {
+    let api = start(&[]).await;
+    let r = api.send("POST", "/api/login", &[("origin", LAB)]).await;
+    let cookie = header(r.headers(), "set-cookie").unwrap().to_string();
+    assert!(cookie.starts_with("lab_session=") && cookie.contains("HttpOnly"));
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let r = api
+        .send(
+            "GET",
+            "/api/whoami?run=c1",
+            &[("origin", LAB), ("cookie", &pair)],
+        )
+        .await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["logged_in"], true);
+    let e = &api.journal("c1").await[0];
+    assert_eq!(e["cookie_sent"], true);
+    let text = e.to_string();
+    assert!(
+        !text.contains(&pair),
+        "the cookie value must not be journaled: {text}"
+    );
+    assert!(text.contains("(redacted"));
+}
+
+#[tokio::test]
+async fn redirect_goes_to_the_other_origin() {
+    let api = start(&[]).await;
+    let r = api
+        .send("GET", "/api/redirect?run=r1", &[("origin", LAB)])
+        .await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(
+        header(r.headers(), "location"),
+        Some("http://127.0.0.1:1/api/items?run=r1")
+    );
+    assert_eq!(
+        header(r.headers(), "access-control-allow-origin"),
+        Some(LAB)
+    );
+}
+
+#[tokio::test]
+async fn hostile_origin_headers_get_400_and_the_server_keeps_serving() {
+    let api = start(&[]).await;
+    let r = api
+        .send("GET", "/api/items", &[("origin", LAB), ("origin", OTHER)])
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let raw = reqwest::header::HeaderValue::from_bytes(b"http://\xc3\xa9.com").unwrap();
+    let r = api
+        .client
+        .get(format!("{}/api/items", api.base))
+        .header("origin", raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let commas = ",".repeat(10_000);
+    let r = api
+        .send(
+            "OPTIONS",
+            "/api/items",
+            &[
+                ("origin", LAB),
+                ("access-control-request-method", "GET"),
+                ("access-control-request-headers", &commas),
+            ],
+        )
+        .await;
+    assert!(r.status().is_success() || r.status() == StatusCode::FORBIDDEN);
+    assert!(header(r.headers(), "access-control-allow-headers").is_none());
+    let r = api.send("GET", "/api/items", &[("origin", LAB)]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn live_events_stream_new_entries() {
+    let api = start(&[]).await;
+    let mut events = api
+        .client
+        .get(format!("{}/_lab/events", api.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(events.headers(), "content-type"),
+        Some("text/event-stream")
+    );
+    api.send("GET", "/api/items?run=sse1", &[("origin", LAB)])
+        .await;
+    let mut text = String::new();
+    while !text.contains("\n\n") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), events.chunk())
+            .await
+            .expect("an event within 5 s")
+            .unwrap()
+            .expect("stream open");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(text.starts_with("event: entry\ndata: "), "{text}");
+    assert!(text.contains("\"run\":\"sse1\""), "{text}");
+}

@@ -1,0 +1,271 @@
+//! The scenario catalogue against a real headless Chromium.
+//!
+//! For every scenario of `static/scenarios.json`, under each preset, from the trusted and the
+//! untrusted page, the test clicks the card's real Run button and checks three sources against
+//! each other:
+//!
+//! 1. **preflight** — whether Chromium sent one (DevTools), what the catalogue declares, what
+//!    the journal recorded and what the card shows;
+//! 2. **outcome** — Chromium's result (success, or `corsErrorStatus.corsError`) and the card's
+//!    verdict, which the page takes from the journal's prediction;
+//! 3. **words** — the reason the card quotes appears in Chromium's console message.
+//!
+//! Every cell is checked before the test fails, and a summary matrix is printed; a failing cell
+//! saves a screenshot and the DevTools event log under `target/browser-failures/`.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use api_server::cli::PolicyArgs;
+use browser_harness::{find_chromium, Browser, LabPage};
+use serde_json::Value;
+
+const CATALOGUE: &str = include_str!("../static/scenarios.json");
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// What one source says about one run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Observation {
+    preflight: bool,
+    /// `pass`, or the CorsError name.
+    outcome: String,
+}
+
+struct Cell {
+    scenario: String,
+    preset: &'static str,
+    from: &'static str,
+    result: Result<String, String>,
+}
+
+fn failures_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("browser-failures")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_agrees_with_chromium() {
+    if let Err(e) = find_chromium() {
+        panic!("the browser tests need Chromium: {e}");
+    }
+    let catalogue: Value = serde_json::from_str(CATALOGUE).expect("static/scenarios.json parses");
+    let scenarios = catalogue["scenarios"]
+        .as_array()
+        .expect("a scenarios array")
+        .clone();
+    let browser = Browser::launch().await.expect("Chromium starts");
+    let mut cells = Vec::new();
+
+    for preset in ["strict", "permissive", "off"] {
+        let lab = cors_lab::start_ephemeral(PolicyArgs {
+            cors_preset: Some(preset.to_string()),
+            ..Default::default()
+        })
+        .await
+        .expect("the lab starts");
+        for (from, url) in [
+            ("trusted", &lab.trusted_url),
+            ("untrusted", &lab.untrusted_url),
+        ] {
+            let page = browser.new_page(url).await.expect("the page opens");
+            page.wait_for(
+                &format!(
+                    "document.querySelectorAll('[data-run]').length >= {}",
+                    scenarios.len()
+                ),
+                TIMEOUT,
+            )
+            .await
+            .expect("the cards render");
+            for scenario in &scenarios {
+                let id = scenario["id"].as_str().unwrap().to_string();
+                let result = run_one(&page, &lab.api_url, scenario).await;
+                if result.is_err() {
+                    let dir = failures_dir();
+                    let _ = std::fs::create_dir_all(&dir);
+                    let stem = dir.join(format!("{preset}-{from}-{id}"));
+                    let _ = page.screenshot(stem.with_extension("png")).await;
+                    let _ = page.dump_events(stem.with_extension("log"));
+                }
+                cells.push(Cell {
+                    scenario: id,
+                    preset,
+                    from,
+                    result,
+                });
+            }
+        }
+        lab.stop().await.expect("the lab stops");
+    }
+    let _ = browser.close().await;
+
+    let report = matrix(&cells);
+    println!("{report}");
+    let failures: Vec<String> = cells
+        .iter()
+        .filter_map(|c| {
+            c.result.as_ref().err().map(|e| {
+                format!(
+                    "{} × {} from the {} page:\n{e}",
+                    c.scenario, c.preset, c.from
+                )
+            })
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cells disagree (screenshots and event logs in {}):\n\n{}",
+        failures.len(),
+        cells.len(),
+        failures_dir().display(),
+        failures.join("\n\n")
+    );
+}
+
+/// Clicks one card's Run button and compares Chromium, the journal and the card.
+async fn run_one(page: &LabPage, api_url: &str, scenario: &Value) -> Result<String, String> {
+    let id = scenario["id"].as_str().unwrap();
+    let card = format!("document.querySelector('[data-scenario=\"{id}\"]')");
+    page.click(&format!("[data-run=\"{id}\"]"))
+        .await
+        .map_err(|e| format!("clicking Run: {e}"))?;
+    page.wait_for(&format!("{card}.dataset.state === 'done'"), TIMEOUT)
+        .await
+        .map_err(|e| format!("waiting for the card: {e}"))?;
+    let shown = page
+        .evaluate_json(&format!(
+            "(() => {{ const c = {card}; return {{
+                run: c.dataset.runId, outcome: c.dataset.outcome, corsError: c.dataset.corsError,
+                preflight: c.dataset.preflightSeen,
+                reason: c.querySelector('[data-field=reason]')?.textContent.trim() ?? '' }}; }})()"
+        ))
+        .await
+        .map_err(|e| format!("reading the card: {e}"))?;
+    let run = shown["run"].as_str().unwrap_or_default().to_string();
+    let card_view = Observation {
+        preflight: shown["preflight"] == "true",
+        outcome: match shown["outcome"].as_str() {
+            Some("pass") => "pass".into(),
+            Some("blocked") => shown["corsError"].as_str().unwrap_or_default().into(),
+            other => format!("{other:?}"),
+        },
+    };
+
+    // Chromium, from DevTools events.
+    let requests = page
+        .wait_network_settled(&format!("run={run}"), TIMEOUT)
+        .await
+        .map_err(|e| format!("waiting for Chromium's network events: {e}"))?;
+    let chromium = Observation {
+        preflight: requests.iter().any(|r| r.is_preflight),
+        outcome: requests
+            .iter()
+            .filter(|r| !r.is_preflight)
+            .find_map(|r| r.failed.as_ref().and_then(|f| f.cors_error.clone()))
+            .unwrap_or_else(|| "pass".into()),
+    };
+
+    // The journal, read directly.
+    let journal: Vec<Value> = reqwest::get(format!(
+        "{}/_lab/journal?run={run}",
+        api_url.replace("localhost", "127.0.0.1")
+    ))
+    .await
+    .and_then(|r| r.error_for_status())
+    .map_err(|e| format!("reading the journal: {e}"))?
+    .json()
+    .await
+    .map_err(|e| format!("parsing the journal: {e}"))?;
+    let journal_preflight = journal.iter().any(|e| e["kind"] == "preflight");
+    let declared = scenario["preflight"]["expected"].as_bool().unwrap_or(false);
+
+    let mut problems = String::new();
+    let row = |label: &str, preflight: bool, outcome: &str| {
+        format!("    {label:<10} preflight={preflight:<5} outcome={outcome}\n")
+    };
+    let sides = [
+        row("chromium", chromium.preflight, &chromium.outcome),
+        row("card", card_view.preflight, &card_view.outcome),
+        row("journal", journal_preflight, "-"),
+        row("catalogue", declared, "-"),
+    ]
+    .concat();
+    if !(chromium.preflight == declared
+        && card_view.preflight == declared
+        && journal_preflight == declared)
+    {
+        let _ = writeln!(problems, "  preflight disagrees:\n{sides}");
+    }
+    if chromium.outcome != card_view.outcome {
+        let _ = writeln!(problems, "  outcome disagrees:\n{sides}");
+    }
+    if chromium.outcome != "pass" {
+        let reason = shown["reason"].as_str().unwrap_or_default();
+        let console = page.console_matching("has been blocked by CORS policy");
+        let said = console.iter().any(|c| {
+            c.text.contains(&format!("?run={run}'"))
+                && !reason.is_empty()
+                && c.text.contains(reason)
+        });
+        if !said {
+            let texts: Vec<&str> = console
+                .iter()
+                .filter(|c| c.text.contains(&run))
+                .map(|c| c.text.as_str())
+                .collect();
+            let _ = writeln!(
+                problems,
+                "  words disagree:\n    card:     {reason:?}\n    console:  {texts:?}"
+            );
+        }
+    }
+    if problems.is_empty() {
+        Ok(if chromium.outcome == "pass" {
+            "pass".into()
+        } else {
+            format!("block:{}", chromium.outcome)
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+fn matrix(cells: &[Cell]) -> String {
+    let mut columns: Vec<(&str, &str)> = Vec::new();
+    for c in cells {
+        if !columns.contains(&(c.preset, c.from)) {
+            columns.push((c.preset, c.from));
+        }
+    }
+    let mut rows: Vec<&str> = Vec::new();
+    for c in cells {
+        if !rows.contains(&c.scenario.as_str()) {
+            rows.push(&c.scenario);
+        }
+    }
+    let mut out = String::from("\nScenario × preset (page) — Chromium vs journal vs card\n");
+    let _ = write!(out, "{:<18}", "scenario");
+    for (preset, from) in &columns {
+        let _ = write!(out, " | {:<40}", format!("{preset} ({from})"));
+    }
+    out.push('\n');
+    for row in rows {
+        let _ = write!(out, "{row:<18}");
+        for (preset, from) in &columns {
+            let cell = cells
+                .iter()
+                .find(|c| c.scenario == row && c.preset == *preset && c.from == *from);
+            let text = match cell.map(|c| &c.result) {
+                Some(Ok(v)) => v.clone(),
+                Some(Err(_)) => "MISMATCH".into(),
+                None => "-".into(),
+            };
+            let _ = write!(out, " | {text:<40}");
+        }
+        out.push('\n');
+    }
+    out
+}
