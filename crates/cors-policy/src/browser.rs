@@ -220,7 +220,7 @@ impl BrowserVerdict {
 }
 
 /// All values of a response header, joined with `, ` as a browser's header map does.
-fn header<'h, N: AsRef<str>, V: AsRef<str>>(headers: &'h [(N, V)], name: &str) -> Option<String> {
+fn header<N: AsRef<str>, V: AsRef<str>>(headers: &[(N, V)], name: &str) -> Option<String> {
     let mut values = headers
         .iter()
         .filter(|(n, _)| n.as_ref().eq_ignore_ascii_case(name))

@@ -461,7 +461,7 @@ impl PolicyInput {
                     err(variable, v, Problem::IgnoredWhenOff);
                 }
             }
-            drop(err);
+
             return finish(
                 errors,
                 preset,
@@ -484,7 +484,7 @@ impl PolicyInput {
         let headers = parse_headers(&headers_text, &mut err);
         let expose = parse_expose(&expose_text, credentials, &mut err);
         let max_age = max_age_text.and_then(|t| parse_max_age(&t, &mut err));
-        drop(err);
+
         finish(
             errors,
             preset,
