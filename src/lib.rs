@@ -53,6 +53,10 @@ pub struct LabArgs {
     /// Where the API listens.
     #[arg(long, env = "LAB_API_LISTEN", default_value = "127.0.0.1:9090")]
     pub api_listen: String,
+    /// Secret that lets the trusted page switch the policy at runtime (default: a new random
+    /// one at each start).
+    #[arg(long, env = "LAB_SECRET", hide_env_values = true)]
+    pub lab_secret: Option<String>,
     #[command(flatten)]
     pub policy: PolicyArgs,
 }
@@ -120,14 +124,23 @@ impl LabArgs {
     }
 
     fn config(&self, api: ApiConfig) -> LabConfig {
+        let secret = self
+            .lab_secret
+            .clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(lab_process::random_secret);
         let origin = |role| OriginConfig {
             role,
             api_url: self.api_url.clone(),
             trusted_url: self.trusted_origin.clone(),
             untrusted_url: self.untrusted_origin.clone(),
+            lab_secret: Some(secret.clone()),
         };
         LabConfig {
-            api,
+            api: ApiConfig {
+                lab_secret: Some(secret.clone()),
+                ..api
+            },
             trusted: origin(Role::Trusted),
             untrusted: origin(Role::Untrusted),
         }
@@ -177,6 +190,8 @@ pub struct RunningLab {
     pub api_url: String,
     /// `http://127.0.0.1:<port>`: the API under its second origin.
     pub api_alt_url: String,
+    /// The secret the trusted page was given for switching the policy.
+    pub lab_secret: String,
     stop: CancellationToken,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -214,9 +229,11 @@ pub async fn start_ephemeral(policy: PolicyArgs) -> Result<RunningLab, ConfigErr
         trusted_listen: "127.0.0.1:0".into(),
         untrusted_listen: "127.0.0.1:0".into(),
         api_listen: "127.0.0.1:0".into(),
+        lab_secret: None,
         policy,
     };
     let (_, config) = args.resolve()?;
+    let lab_secret = config.api.lab_secret.clone().unwrap_or_default();
     let stop = CancellationToken::new();
     let task = tokio::spawn(run(listeners, config, stop.clone().cancelled_owned()));
     Ok(RunningLab {
@@ -224,6 +241,7 @@ pub async fn start_ephemeral(policy: PolicyArgs) -> Result<RunningLab, ConfigErr
         untrusted_url: args.untrusted_origin,
         api_url: args.api_url,
         api_alt_url: args.api_alt_url,
+        lab_secret,
         stop,
         task,
     })

@@ -76,6 +76,10 @@ pub struct ApiArgs {
         default_value = "http://localhost:8080"
     )]
     pub trusted_origin: String,
+    /// Secret the trusted page sends to switch the policy at runtime (the origin server must
+    /// know the same one). Unset: runtime switching is disabled.
+    #[arg(long, env = "LAB_SECRET", hide_env_values = true)]
+    pub lab_secret: Option<String>,
     #[command(flatten)]
     pub policy: PolicyArgs,
 }
@@ -93,7 +97,11 @@ impl ApiArgs {
             &self.api_alt_url,
             &self.trusted_origin,
             &mut errors,
-        );
+        )
+        .map(|c| ApiConfig {
+            lab_secret: self.lab_secret.clone().filter(|s| !s.is_empty()),
+            ..c
+        });
         match (listen, config) {
             (Some(listen), Some(config)) if errors.is_empty() => Ok((listen, config)),
             _ => Err(ConfigErrors(errors)),
@@ -101,7 +109,7 @@ impl ApiArgs {
     }
 }
 
-/// Builds an [`ApiConfig`], adding every problem to `errors`.
+/// Builds an [`ApiConfig`] (runtime switching disabled), adding every problem to `errors`.
 pub fn api_config(
     policy: &PolicyArgs,
     api_url: &str,
@@ -118,11 +126,15 @@ pub fn api_config(
             errors.push(e);
         }
     }
-    match policy.input().resolve(trusted_origin) {
+    let input = policy.input();
+    match input.resolve(trusted_origin) {
         Ok(policy) => Some(ApiConfig {
             policy,
             public_url: api_url.to_string(),
             alt_url: api_alt_url.to_string(),
+            trusted_origin: trusted_origin.to_string(),
+            startup_input: input,
+            lab_secret: None,
         }),
         Err(ConfigErrors(more)) => {
             errors.extend(more);

@@ -103,12 +103,23 @@ pub async fn cors(State(state): State<AppState>, request: Request, next: Next) -
     response
 }
 
-fn set_headers(target: &mut HeaderMap, lines: &[(&'static str, String)]) {
-    for (name, value) in lines {
+/// Sets the engine's headers, replacing a handler's value for the same name; a name the engine
+/// lists twice (only `broken-double-origin` does) becomes two header lines.
+pub(crate) fn set_headers(target: &mut HeaderMap, lines: &[(&'static str, String)]) {
+    for (i, (name, value)) in lines.iter().enumerate() {
         // Values come from validated configuration or from request headers that already
         // parsed as header values, so this cannot fail in practice; skip rather than panic.
-        if let Ok(value) = HeaderValue::from_str(value) {
-            target.insert(HeaderName::from_static(name), value);
+        let Ok(value) = HeaderValue::from_str(value) else {
+            continue;
+        };
+        let name = HeaderName::from_static(name);
+        if lines[..i]
+            .iter()
+            .any(|(earlier, _)| *earlier == name.as_str())
+        {
+            target.append(name, value);
+        } else {
+            target.insert(name, value);
         }
     }
 }

@@ -11,6 +11,7 @@
 //! * [`journal`] — the bounded record of exchanges, served as JSON and as server-sent events;
 //! * [`routes`] — the demo endpoints the scenarios call;
 //! * [`lab`] — the `/_lab/` routes for the page, which never follow the demo policy;
+//! * [`switch`] — switching the policy at runtime, for the trusted lab page only;
 //! * [`cli`] — flags and environment variables.
 //!
 //! Start it with [`run`] on a listener you bound yourself (tests bind port 0).
@@ -20,12 +21,13 @@ pub mod cors_layer;
 pub mod journal;
 pub mod lab;
 pub mod routes;
+pub mod switch;
 
 use std::future::Future;
 use std::sync::{Arc, RwLock};
 
 use axum::Router;
-use cors_policy::EffectivePolicy;
+use cors_policy::{EffectivePolicy, PolicyInput};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -42,6 +44,12 @@ pub struct ApiConfig {
     pub public_url: String,
     /// The same API under another origin (`http://127.0.0.1:9090`), the target of `/api/redirect`.
     pub alt_url: String,
+    /// The trusted lab page's origin: the only page that may switch the policy at runtime.
+    pub trusted_origin: String,
+    /// The policy variables the API started with, restored by a reset.
+    pub startup_input: PolicyInput,
+    /// The secret the trusted page must send to switch the policy; `None` disables switching.
+    pub lab_secret: Option<String>,
 }
 
 /// Shared state of the API's handlers.
@@ -55,6 +63,9 @@ struct Inner {
     journal: Journal,
     public_url: String,
     alt_url: String,
+    trusted_origin: String,
+    startup_input: PolicyInput,
+    lab_secret: Option<String>,
     shutdown: CancellationToken,
 }
 
@@ -66,6 +77,9 @@ impl AppState {
                 journal: Journal::new(JOURNAL_CAPACITY),
                 public_url: config.public_url,
                 alt_url: config.alt_url,
+                trusted_origin: config.trusted_origin,
+                startup_input: config.startup_input,
+                lab_secret: config.lab_secret,
                 shutdown: CancellationToken::new(),
             }),
         }
@@ -79,6 +93,23 @@ impl AppState {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Replaces the policy in force; requests already inside the engine finish with the old one.
+    pub fn set_policy(&self, policy: EffectivePolicy) {
+        *self.inner.policy.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);
+    }
+
+    pub fn trusted_origin(&self) -> &str {
+        &self.inner.trusted_origin
+    }
+
+    pub fn startup_input(&self) -> &PolicyInput {
+        &self.inner.startup_input
+    }
+
+    pub fn lab_secret(&self) -> Option<&str> {
+        self.inner.lab_secret.as_deref()
     }
 
     pub fn journal(&self) -> &Journal {
@@ -103,6 +134,7 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     routes::router(state.clone())
         .merge(lab::router(state.clone()))
+        .merge(switch::router(state.clone()))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 

@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use crate::header::{check_exposed_header_name, check_request_header_name, HeaderNameProblem};
 use crate::method::{is_forbidden, is_token, normalize};
+use crate::misconfig::Misconfiguration;
 use crate::origin::{OriginError, Scheme};
 use crate::pattern::{OriginPattern, PatternError};
 use crate::policy::{AllowHeaders, AllowMethods, AllowOrigins, ExposeHeaders, OriginList, Policy};
@@ -27,8 +28,7 @@ use crate::policy::{AllowHeaders, AllowMethods, AllowOrigins, ExposeHeaders, Ori
 pub const MAX_AGE_LIMIT: u64 = 86_400;
 
 /// The named starting points of `CORS_PRESET`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Preset {
     /// The trusted lab origin only, with credentials: what a real API should look like.
     Strict,
@@ -36,32 +36,52 @@ pub enum Preset {
     Permissive,
     /// No CORS headers at all: a server that has never heard of CORS.
     Off,
+    /// `strict` with one classic mistake, on purpose (see [`Misconfiguration`]).
+    Broken(Misconfiguration),
+}
+
+impl Serialize for Preset {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
 }
 
 impl Preset {
-    pub const ALL: [Preset; 3] = [Preset::Strict, Preset::Permissive, Preset::Off];
+    /// Every preset: the three working ones, then the broken ones.
+    pub fn all() -> impl Iterator<Item = Preset> {
+        [Preset::Strict, Preset::Permissive, Preset::Off]
+            .into_iter()
+            .chain(Misconfiguration::ALL.into_iter().map(Preset::Broken))
+    }
 
     pub fn name(self) -> &'static str {
         match self {
             Preset::Strict => "strict",
             Preset::Permissive => "permissive",
             Preset::Off => "off",
+            Preset::Broken(m) => m.preset_name(),
         }
     }
 
     pub fn parse(text: &str) -> Option<Preset> {
-        Preset::ALL
-            .into_iter()
-            .find(|p| p.name().eq_ignore_ascii_case(text.trim()))
+        Preset::all().find(|p| p.name().eq_ignore_ascii_case(text.trim()))
+    }
+
+    pub fn is_broken(self) -> bool {
+        matches!(self, Preset::Broken(_))
     }
 
     /// The preset's value for each field, as the text a user would write in the variable.
     fn defaults(self, trusted_origin: &str) -> FieldValues {
         match self {
-            Preset::Strict => FieldValues {
+            Preset::Strict | Preset::Broken(_) => FieldValues {
                 allow_origins: trusted_origin.to_string(),
                 allow_methods: "GET,POST,PUT,PATCH,DELETE".into(),
-                allow_headers: "content-type,x-token,authorization".into(),
+                allow_headers: match self {
+                    Preset::Broken(Misconfiguration::NoContentType) => "x-token,authorization",
+                    _ => "content-type,x-token,authorization",
+                }
+                .into(),
                 expose_headers: "x-secret".into(),
                 max_age: Some("600".into()),
                 allow_credentials: "true".into(),
@@ -161,6 +181,7 @@ pub enum Problem {
     },
     ExposeWildcardWithCredentials,
     IgnoredWhenOff,
+    IgnoredWhenBroken,
     /// A lab setting (`LAB_*`) that must be an origin is not one.
     InvalidLabOrigin {
         error: OriginError,
@@ -217,6 +238,10 @@ impl fmt::Display for Problem {
                 f,
                 "has no effect with CORS_PRESET=off, which sends no CORS headers at all"
             ),
+            Problem::IgnoredWhenBroken => write!(
+                f,
+                "cannot change a broken-on-purpose preset, which shows one fixed mistake"
+            ),
             Problem::InvalidLabOrigin { error } => write!(f, "is not an origin: it {error}"),
             Problem::InvalidListenAddress => write!(f, "is not a socket address"),
         }
@@ -245,7 +270,14 @@ fn accepted(variable: &str, problem: &Problem) -> &'static str {
             "the origin a browser uses to reach that server, such as http://localhost:8080 (no path, no trailing slash)"
         }
         (_, Problem::InvalidListenAddress) => "an IP address and port such as 127.0.0.1:9090 or 0.0.0.0:9090",
-        ("CORS_PRESET", _) => "strict, permissive or off",
+        (_, Problem::IgnoredWhenBroken) => {
+            "leave it unset: a broken-on-purpose preset is a fixed demonstration (only CORS_DEBUG applies)"
+        }
+        ("CORS_PRESET", _) => {
+            "strict, permissive, off, or a broken-on-purpose preset: broken-trailing-slash, \
+             broken-wildcard-credentials, broken-no-content-type, broken-double-origin, \
+             broken-auth-preflight, broken-reflect-origin, broken-allow-null"
+        }
         ("CORS_ALLOW_ORIGINS", Problem::WildcardOriginWithCredentials) => {
             "a list of origins such as http://localhost:8080,https://app.example.com, or CORS_ALLOW_CREDENTIALS=false"
         }
@@ -448,7 +480,12 @@ impl PolicyInput {
         let credentials = parse_bool("CORS_ALLOW_CREDENTIALS", &credentials_text, &mut err);
         let debug = parse_bool("CORS_DEBUG", &debug_text, &mut err);
 
-        if preset == Preset::Off {
+        let fixed_fields = match preset {
+            Preset::Off => Some(Problem::IgnoredWhenOff),
+            Preset::Broken(_) => Some(Problem::IgnoredWhenBroken),
+            _ => None,
+        };
+        if let Some(problem) = fixed_fields {
             for (variable, user) in [
                 ("CORS_ALLOW_ORIGINS", &self.allow_origins),
                 ("CORS_ALLOW_METHODS", &self.allow_methods),
@@ -458,10 +495,11 @@ impl PolicyInput {
                 ("CORS_ALLOW_CREDENTIALS", &self.allow_credentials),
             ] {
                 if let Some(v) = set(user) {
-                    err(variable, v, Problem::IgnoredWhenOff);
+                    err(variable, v, problem.clone());
                 }
             }
-
+        }
+        if preset == Preset::Off {
             return finish(
                 errors,
                 preset,
@@ -475,6 +513,7 @@ impl PolicyInput {
                     max_age: None,
                     credentials: false,
                     debug,
+                    misconfiguration: None,
                 },
             );
         }
@@ -485,21 +524,23 @@ impl PolicyInput {
         let expose = parse_expose(&expose_text, credentials, &mut err);
         let max_age = max_age_text.and_then(|t| parse_max_age(&t, &mut err));
 
-        finish(
-            errors,
-            preset,
-            fields,
-            Policy {
-                enabled: true,
-                origins,
-                methods,
-                headers,
-                expose,
-                max_age,
-                credentials,
-                debug,
-            },
-        )
+        let policy = Policy {
+            enabled: true,
+            origins,
+            methods,
+            headers,
+            expose,
+            max_age,
+            credentials,
+            debug,
+            misconfiguration: None,
+        };
+        let policy = match preset {
+            // The only way past validation: a named, labelled mistake applied to `strict`.
+            Preset::Broken(mistake) => mistake.apply(policy),
+            _ => policy,
+        };
+        finish(errors, preset, fields, policy)
     }
 }
 

@@ -27,6 +27,7 @@ use std::fmt;
 
 use crate::header::{for_each_name, is_blank_list, HeaderListError};
 use crate::method::is_safelisted;
+use crate::misconfig::Misconfiguration;
 use crate::pattern::OriginPattern;
 use crate::policy::{AllowHeaders, AllowMethods, AllowOrigins, Policy};
 
@@ -135,17 +136,34 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AllowedBy {
     AnyOrigin,
-    Entry { origin: String, entry: String },
+    /// `broken-reflect-origin`: whatever arrived was echoed.
+    Reflected {
+        origin: String,
+    },
+    /// `broken-allow-null`.
+    NullOrigin,
+    Entry {
+        origin: String,
+        entry: String,
+    },
 }
 
 /// Why a request was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    OriginNotAllowed { origin: String },
-    MethodNotAllowed { method: String },
-    HeaderNotAllowed { header: String },
+    OriginNotAllowed {
+        origin: String,
+    },
+    MethodNotAllowed {
+        method: String,
+    },
+    HeaderNotAllowed {
+        header: String,
+    },
     AuthorizationNotCoveredByWildcard,
     HeaderList(HeaderListError),
+    /// `broken-auth-preflight`: authentication answered before the CORS handler could.
+    PreflightUnauthenticated,
 }
 
 impl Outcome {
@@ -168,6 +186,15 @@ impl fmt::Display for Outcome {
             } => {
                 write!(f, "CORS_ALLOW_ORIGINS=* allows every origin")
             }
+            Outcome::Allowed {
+                by: AllowedBy::Reflected { origin },
+            } => write!(
+                f,
+                "origin {origin} was reflected without any check (broken on purpose: broken-reflect-origin)"
+            ),
+            Outcome::Allowed {
+                by: AllowedBy::NullOrigin,
+            } => write!(f, "origin null is allowed (broken on purpose: broken-allow-null)"),
             Outcome::Allowed {
                 by: AllowedBy::Entry { origin, entry },
             } => {
@@ -221,6 +248,11 @@ impl fmt::Display for Refusal {
             Refusal::HeaderList(HeaderListError::NotAToken) => {
                 write!(f, "Access-Control-Request-Headers is not a list of header names")
             }
+            Refusal::PreflightUnauthenticated => write!(
+                f,
+                "the authentication middleware answered the preflight 401 before CORS could \
+                 (broken on purpose: broken-auth-preflight); preflights never carry credentials"
+            ),
         }
     }
 }
@@ -243,6 +275,15 @@ pub fn decide(policy: &Policy, facts: &RequestFacts<'_>) -> Decision {
 
 /// Matches the origin; `Err` is the refusal.
 fn allow_origin(policy: &Policy, origin: &str) -> Result<AllowedBy, Refusal> {
+    match policy.misconfiguration {
+        Some(Misconfiguration::ReflectAnyOrigin) => {
+            return Ok(AllowedBy::Reflected {
+                origin: origin.to_string(),
+            })
+        }
+        Some(Misconfiguration::AllowNull) if origin == "null" => return Ok(AllowedBy::NullOrigin),
+        _ => {}
+    }
     match &policy.origins {
         AllowOrigins::Any => Ok(AllowedBy::AnyOrigin),
         AllowOrigins::List(list) => match list.find(origin) {
@@ -263,10 +304,18 @@ fn entry_text(entry: &OriginPattern) -> String {
 
 /// `Access-Control-Allow-Origin` and `-Allow-Credentials` for an allowed origin.
 fn origin_headers(policy: &Policy, origin: &str, by: &AllowedBy, headers: &mut CorsHeaders) {
-    match by {
-        AllowedBy::AnyOrigin if !policy.credentials => headers.push(ACAO, "*"),
-        _ => headers.push(ACAO, origin),
+    let mistake = policy.misconfiguration;
+    let value = match by {
+        _ if mistake == Some(Misconfiguration::WildcardWithCredentials) => "*".to_string(),
+        AllowedBy::AnyOrigin if !policy.credentials => "*".to_string(),
+        _ if mistake == Some(Misconfiguration::TrailingSlash) => format!("{origin}/"),
+        _ => origin.to_string(),
+    };
+    if mistake == Some(Misconfiguration::DoubleAllowOrigin) {
+        // The "proxy" in front adds its copy too.
+        headers.push(ACAO, value.clone());
     }
+    headers.push(ACAO, value);
     if policy.credentials {
         headers.push(ACAC, "true");
     }
@@ -283,6 +332,13 @@ fn decide_preflight(policy: &Policy, facts: &RequestFacts<'_>) -> PreflightDecis
     origin_headers(policy, origin, &by, &mut headers);
     if !matches!(policy.origins, AllowOrigins::Any) {
         headers.push(VARY, PREFLIGHT_VARY);
+    }
+    if policy.misconfiguration == Some(Misconfiguration::AuthBeforePreflight) {
+        return PreflightDecision {
+            outcome: Outcome::Refused(Refusal::PreflightUnauthenticated),
+            status: 401,
+            headers,
+        };
     }
 
     let refusal = check_method(policy, requested_method)
@@ -682,6 +738,65 @@ mod tests {
         let d = expect_actual(decide(&p, &preflight(LAB, "PUT", None)));
         assert_eq!(d.outcome, Outcome::CorsOff);
         assert!(d.headers.is_empty() && !d.vary_origin);
+    }
+
+    #[test]
+    fn broken_presets_produce_their_mistake() {
+        let get = |preset: &str, origin: &str| {
+            expect_actual(decide(
+                &policy(&[("CORS_PRESET", preset)]),
+                &RequestFacts {
+                    method: "GET",
+                    origin: Some(origin),
+                    ..Default::default()
+                },
+            ))
+            .headers
+        };
+        assert_eq!(
+            get("broken-trailing-slash", LAB).get(ACAO),
+            Some("http://localhost:8080/")
+        );
+        let h = get("broken-wildcard-credentials", OTHER);
+        assert_eq!((h.get(ACAO), h.get(ACAC)), (Some("*"), Some("true")));
+        let h = get("broken-double-origin", LAB);
+        let acao: Vec<_> = h.0.iter().filter(|(n, _)| *n == ACAO).collect();
+        assert_eq!(acao.len(), 2);
+        let h = get("broken-reflect-origin", "https://evil.example");
+        assert_eq!(
+            (h.get(ACAO), h.get(ACAC)),
+            (Some("https://evil.example"), Some("true"))
+        );
+        assert_eq!(get("broken-allow-null", "null").get(ACAO), Some("null"));
+        assert_eq!(get("broken-allow-null", OTHER).get(ACAO), None);
+        assert_eq!(get("strict", "null").get(ACAO), None);
+
+        let p = policy(&[("CORS_PRESET", "broken-auth-preflight")]);
+        let d = expect_preflight(decide(&p, &preflight(LAB, "PUT", None)));
+        assert_eq!(d.status, 401);
+        assert_eq!(d.headers.get(ACAO), Some(LAB));
+        let p = policy(&[("CORS_PRESET", "broken-no-content-type")]);
+        let d = expect_preflight(decide(&p, &preflight(LAB, "POST", Some("content-type"))));
+        assert_eq!(
+            d.outcome,
+            Outcome::Refused(Refusal::HeaderNotAllowed {
+                header: "content-type".into()
+            })
+        );
+    }
+
+    #[test]
+    fn broken_presets_cannot_be_adjusted() {
+        let errs = PolicyInput::from_lookup(|k| match k {
+            "CORS_PRESET" => Some("broken-reflect-origin".into()),
+            "CORS_ALLOW_ORIGINS" => Some("https://a.com".into()),
+            "CORS_DEBUG" => Some("false".into()),
+            _ => None,
+        })
+        .resolve(LAB)
+        .unwrap_err();
+        assert_eq!(errs.0.len(), 1);
+        assert_eq!(errs.0[0].variable, "CORS_ALLOW_ORIGINS");
     }
 
     #[test]

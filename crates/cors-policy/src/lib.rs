@@ -27,6 +27,7 @@
 //! | [`policy`] | the validated policy the engine applies |
 //! | [`config`] | `CORS_*` variables and presets → a [`Policy`], with every problem reported at once |
 //! | [`engine`] | deciding a preflight and an actual request |
+//! | [`misconfig`] | the classic mistakes, as `broken-…` presets |
 //! | [`browser`] | what Chromium concludes from a response |
 
 pub mod browser;
@@ -34,6 +35,7 @@ pub mod config;
 pub mod engine;
 pub mod header;
 pub mod method;
+pub mod misconfig;
 pub mod origin;
 pub mod pattern;
 pub mod policy;
@@ -41,6 +43,7 @@ pub mod policy;
 pub use browser::{BrowserRequest, BrowserVerdict, CorsError, CredentialsMode, RequestKind};
 pub use config::{ConfigError, ConfigErrors, EffectivePolicy, PolicyInput, Preset};
 pub use engine::{decide, ActualDecision, CorsHeaders, Decision, PreflightDecision, RequestFacts};
+pub use misconfig::Misconfiguration;
 pub use origin::Origin;
 pub use pattern::OriginPattern;
 pub use policy::Policy;

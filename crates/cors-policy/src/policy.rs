@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 
+use crate::misconfig::Misconfiguration;
 use crate::origin::Origin;
 use crate::pattern::OriginPattern;
 
@@ -28,6 +29,8 @@ pub struct Policy {
     /// On a refused preflight from an *allowed* origin, answer 204 with the origin headers only
     /// (instead of 403 without CORS headers), so the browser names the failing method or header.
     pub debug: bool,
+    /// A deliberate mistake (only from a `broken-…` preset, never from the normal variables).
+    pub misconfiguration: Option<Misconfiguration>,
 }
 
 /// Which origins a policy allows.

@@ -48,3 +48,31 @@ pub async fn bind_or_exit(addr: std::net::SocketAddr) -> tokio::net::TcpListener
         }
     }
 }
+
+/// A fresh 128-bit secret as 32 hex digits, from the standard library's randomly keyed hasher
+/// (seeded from the OS), so the lab needs no extra dependency for one secret per start.
+pub fn random_secret() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let half = || {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        h.finish()
+    };
+    format!("{:016x}{:016x}", half(), half())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn secrets_differ_and_are_hex() {
+        let (a, b) = (super::random_secret(), super::random_secret());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+    }
+}

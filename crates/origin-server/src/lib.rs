@@ -46,6 +46,9 @@ pub struct OriginConfig {
     pub api_url: String,
     pub trusted_url: String,
     pub untrusted_url: String,
+    /// The secret that lets the trusted page switch the API's policy; never given to the
+    /// untrusted page.
+    pub lab_secret: Option<String>,
 }
 
 impl OriginConfig {
@@ -107,6 +110,9 @@ pub struct OriginArgs {
         default_value = "http://127.0.0.1:8081"
     )]
     pub untrusted_origin: String,
+    /// The API's LAB_SECRET, handed to the trusted page so it can switch the policy.
+    #[arg(long, env = "LAB_SECRET", hide_env_values = true)]
+    pub lab_secret: Option<String>,
 }
 
 impl OriginArgs {
@@ -140,6 +146,7 @@ impl OriginArgs {
                     api_url: self.api_url.clone(),
                     trusted_url: self.trusted_origin.clone(),
                     untrusted_url: self.untrusted_origin.clone(),
+                    lab_secret: self.lab_secret.clone().filter(|s| !s.is_empty()),
                 },
             )),
             _ => Err(ConfigErrors(errors)),

@@ -20,6 +20,8 @@ pub struct LabPage<'a> {
     pub trusted_url: &'a str,
     pub untrusted_url: &'a str,
     pub page_origin: &'a str,
+    /// Empty on the untrusted page, or when runtime switching is disabled.
+    pub lab_secret: &'a str,
 }
 
 impl<'a> LabPage<'a> {
@@ -30,6 +32,10 @@ impl<'a> LabPage<'a> {
             trusted_url: &config.trusted_url,
             untrusted_url: &config.untrusted_url,
             page_origin: config.page_origin(),
+            lab_secret: match config.role {
+                crate::Role::Trusted => config.lab_secret.as_deref().unwrap_or_default(),
+                crate::Role::Untrusted => "",
+            },
         }
     }
 }
