@@ -131,10 +131,7 @@ fn authorized(state: &AppState, headers: &HeaderMap) -> Result<(), &'static str>
         .map(|v| v.as_bytes())
         .unwrap_or_default();
     if !constant_time_eq(sent, secret.as_bytes()) {
-        return Err(refuse(
-            StatusCode::FORBIDDEN,
-            "missing or wrong X-Lab-Secret",
-        ));
+        return Err("missing or wrong X-Lab-Secret");
     }
     Ok(())
 }
