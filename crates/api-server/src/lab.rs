@@ -20,6 +20,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
+use cors_policy::Preset;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -66,10 +67,22 @@ async fn events(
 
 async fn policy(State(state): State<AppState>) -> impl IntoResponse {
     let effective = state.policy();
+    let presets: Vec<_> = Preset::all()
+        .map(|p| match p {
+            Preset::Broken(m) => json!({
+                "name": p.name(), "broken": true,
+                "mistake": m.mistake(), "symptom": m.symptom(), "fix": m.fix(),
+            }),
+            _ => json!({ "name": p.name(), "broken": false }),
+        })
+        .collect();
     Json(json!({
         "preset": effective.preset,
+        "broken": effective.preset.is_broken(),
         "fields": effective.fields,
         "api_url": state.public_url(),
         "alt_url": state.alt_url(),
+        "switchable": state.lab_secret().is_some(),
+        "presets": presets,
     }))
 }
