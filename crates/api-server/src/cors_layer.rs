@@ -14,7 +14,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use cors_policy::engine::{decide, Decision, RequestFacts};
+use cors_policy::engine::{decide, CorsHeaders, Decision, RequestFacts};
 
 use crate::journal::{capture_headers, RequestRecord, ResponseRecord};
 use crate::AppState;
@@ -41,8 +41,9 @@ pub async fn cors(State(state): State<AppState>, request: Request, next: Next) -
         Err(msg) => return bad_request(msg),
     };
     let policy = state.policy();
+    let method = request.method().clone();
     let facts = RequestFacts {
-        method: request.method().as_str(),
+        method: method.as_str(),
         origin: origin.as_deref(),
         request_method: request_method.as_deref(),
         request_headers: request_headers.as_deref(),
@@ -76,12 +77,12 @@ pub async fn cors(State(state): State<AppState>, request: Request, next: Next) -
             let mut response = Response::new(Body::empty());
             *response.status_mut() =
                 StatusCode::from_u16(p.status).unwrap_or(StatusCode::FORBIDDEN);
-            set_headers(response.headers_mut(), &p.headers.0);
+            set_headers(response.headers_mut(), &p.headers);
             response
         }
         Decision::Actual(a) => {
             let mut response = next.run(request).await;
-            set_headers(response.headers_mut(), &a.headers.0);
+            set_headers(response.headers_mut(), &a.headers);
             if a.vary_origin {
                 response
                     .headers_mut()
@@ -105,7 +106,7 @@ pub async fn cors(State(state): State<AppState>, request: Request, next: Next) -
 
 /// Sets the engine's headers, replacing a handler's value for the same name; a name the engine
 /// lists twice (only `broken-double-origin` does) becomes two header lines.
-pub(crate) fn set_headers(target: &mut HeaderMap, lines: &[(&'static str, String)]) {
+pub(crate) fn set_headers(target: &mut HeaderMap, lines: &CorsHeaders<'_>) {
     for (i, (name, value)) in lines.iter().enumerate() {
         // Values come from validated configuration or from request headers that already
         // parsed as header values, so this cannot fail in practice; skip rather than panic.
@@ -113,9 +114,10 @@ pub(crate) fn set_headers(target: &mut HeaderMap, lines: &[(&'static str, String
             continue;
         };
         let name = HeaderName::from_static(name);
-        if lines[..i]
+        if lines
             .iter()
-            .any(|(earlier, _)| *earlier == name.as_str())
+            .take(i)
+            .any(|(earlier, _)| earlier == name.as_str())
         {
             target.append(name, value);
         } else {

@@ -64,6 +64,8 @@ struct Inner {
     public_url: String,
     alt_url: String,
     trusted_origin: String,
+    /// The CORS policy of the switch route itself (see [`switch`]).
+    control_policy: cors_policy::Policy,
     startup_input: PolicyInput,
     lab_secret: Option<String>,
     shutdown: CancellationToken,
@@ -77,6 +79,7 @@ impl AppState {
                 journal: Journal::new(JOURNAL_CAPACITY),
                 public_url: config.public_url,
                 alt_url: config.alt_url,
+                control_policy: switch::control_policy(&config.trusted_origin),
                 trusted_origin: config.trusted_origin,
                 startup_input: config.startup_input,
                 lab_secret: config.lab_secret,
@@ -102,6 +105,10 @@ impl AppState {
 
     pub fn trusted_origin(&self) -> &str {
         &self.inner.trusted_origin
+    }
+
+    pub fn control_policy(&self) -> &cors_policy::Policy {
+        &self.inner.control_policy
     }
 
     pub fn startup_input(&self) -> &PolicyInput {

@@ -25,7 +25,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use cors_policy::engine::{decide, Decision, RequestFacts};
-use cors_policy::policy::{AllowHeaders, AllowMethods, AllowOrigins, ExposeHeaders, OriginList};
+use cors_policy::policy::{
+    AllowHeaders, AllowMethods, AllowOrigins, ExposeHeaders, MaxAge, NameList, OriginList,
+};
 use cors_policy::{OriginPattern, Policy, PolicyInput};
 use serde::Deserialize;
 use serde_json::json;
@@ -47,7 +49,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The switch route's own CORS policy: the trusted origin, nothing else.
-fn control_policy(trusted_origin: &str) -> Policy {
+pub(crate) fn control_policy(trusted_origin: &str) -> Policy {
     let origins = match OriginPattern::parse(trusted_origin) {
         Ok(p) => OriginList::new(vec![p]),
         Err(_) => OriginList::default(),
@@ -57,8 +59,8 @@ fn control_policy(trusted_origin: &str) -> Policy {
         origins: AllowOrigins::List(origins),
         methods: AllowMethods::List(vec!["POST".into()]),
         headers: AllowHeaders::List(vec!["content-type".into(), SECRET_HEADER.into()]),
-        expose: ExposeHeaders::List(Vec::new()),
-        max_age: Some(600),
+        expose: ExposeHeaders::List(NameList::default()),
+        max_age: Some(MaxAge::new(600)),
         credentials: false,
         debug: false,
         misconfiguration: None,
@@ -85,18 +87,18 @@ async fn control_cors(State(state): State<AppState>, request: Request, next: Nex
         request_method: acrm.as_deref(),
         request_headers: acrh.as_deref(),
     };
-    let decision = decide(&control_policy(state.trusted_origin()), &facts);
+    let decision = decide(state.control_policy(), &facts);
     match decision {
         Decision::Preflight(p) => {
             let mut response = Response::new(Body::empty());
             *response.status_mut() =
                 StatusCode::from_u16(p.status).unwrap_or(StatusCode::FORBIDDEN);
-            set_headers(response.headers_mut(), &p.headers.0);
+            set_headers(response.headers_mut(), &p.headers);
             response
         }
         Decision::Actual(a) => {
             let mut response = next.run(request).await;
-            set_headers(response.headers_mut(), &a.headers.0);
+            set_headers(response.headers_mut(), &a.headers);
             response
         }
     }

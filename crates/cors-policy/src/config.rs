@@ -22,7 +22,9 @@ use crate::method::{is_forbidden, is_token, normalize};
 use crate::misconfig::Misconfiguration;
 use crate::origin::{OriginError, Scheme};
 use crate::pattern::{OriginPattern, PatternError};
-use crate::policy::{AllowHeaders, AllowMethods, AllowOrigins, ExposeHeaders, OriginList, Policy};
+use crate::policy::{
+    AllowHeaders, AllowMethods, AllowOrigins, ExposeHeaders, MaxAge, NameList, OriginList, Policy,
+};
 
 /// Largest `CORS_MAX_AGE`: one day (Firefox's cap; Chromium caps at 7200 s, WebKit at 600 s).
 pub const MAX_AGE_LIMIT: u64 = 86_400;
@@ -509,7 +511,7 @@ impl PolicyInput {
                     origins: AllowOrigins::List(OriginList::default()),
                     methods: AllowMethods::List(Vec::new()),
                     headers: AllowHeaders::List(Vec::new()),
-                    expose: ExposeHeaders::List(Vec::new()),
+                    expose: ExposeHeaders::List(NameList::default()),
                     max_age: None,
                     credentials: false,
                     debug,
@@ -522,7 +524,9 @@ impl PolicyInput {
         let methods = parse_methods(&methods_text, &mut err);
         let headers = parse_headers(&headers_text, &mut err);
         let expose = parse_expose(&expose_text, credentials, &mut err);
-        let max_age = max_age_text.and_then(|t| parse_max_age(&t, &mut err));
+        let max_age = max_age_text
+            .and_then(|t| parse_max_age(&t, &mut err))
+            .map(MaxAge::new);
 
         let policy = Policy {
             enabled: true,
@@ -738,7 +742,7 @@ fn parse_expose(
 ) -> ExposeHeaders {
     const VAR: &str = "CORS_EXPOSE_HEADERS";
     if text.trim().is_empty() {
-        return ExposeHeaders::List(Vec::new());
+        return ExposeHeaders::List(NameList::default());
     }
     let items = entries(VAR, text, err);
     if items.contains(&"*") {
@@ -764,7 +768,7 @@ fn parse_expose(
             ),
         }
     }
-    ExposeHeaders::List(names)
+    ExposeHeaders::List(NameList::new(names))
 }
 
 #[cfg(test)]
@@ -792,7 +796,7 @@ mod tests {
         assert_eq!(e.preset, Preset::Strict);
         let p = e.policy;
         assert!(p.enabled && p.credentials && p.debug);
-        assert_eq!(p.max_age, Some(600));
+        assert_eq!(p.max_age.map(|m| m.seconds()), Some(600));
         match &p.origins {
             AllowOrigins::List(l) => {
                 assert!(l.find(LAB).is_some());
@@ -803,7 +807,7 @@ mod tests {
         assert!(p.methods.allows("PATCH") && !p.methods.allows("patch"));
         assert!(p.headers.allows("Content-Type") && p.headers.allows("x-token"));
         assert!(!p.headers.allows("x-other"));
-        assert_eq!(p.expose.header_value().as_deref(), Some("x-secret"));
+        assert_eq!(p.expose.header_value(), Some("x-secret"));
         assert!(e.fields.iter().all(|f| f.source == "preset strict"));
     }
 
@@ -814,7 +818,7 @@ mod tests {
             .unwrap();
         assert_eq!(e.preset, Preset::Permissive);
         assert_eq!(e.policy.origins, AllowOrigins::Any);
-        assert_eq!(e.policy.max_age, Some(0));
+        assert_eq!(e.policy.max_age.map(|m| m.seconds()), Some(0));
         let max_age = e.fields.iter().find(|f| f.name == "max_age").unwrap();
         assert_eq!(
             (max_age.value.as_str(), max_age.source.as_str()),

@@ -22,8 +22,8 @@ pub struct Policy {
     pub methods: AllowMethods,
     pub headers: AllowHeaders,
     pub expose: ExposeHeaders,
-    /// `Access-Control-Max-Age` in seconds; `None` sends no header (browsers then cache for 5 s).
-    pub max_age: Option<u32>,
+    /// `Access-Control-Max-Age`; `None` sends no header (browsers then cache for 5 s).
+    pub max_age: Option<MaxAge>,
     /// Send `Access-Control-Allow-Credentials: true` so credentialed requests may read responses.
     pub credentials: bool,
     /// On a refused preflight from an *allowed* origin, answer 204 with the origin headers only
@@ -74,20 +74,30 @@ impl OriginList {
         &self.entries
     }
 
-    /// The entry that allows `origin`, if any. `origin` is the raw `Origin` header value.
-    pub fn find(&self, origin: &str) -> Option<&OriginPattern> {
-        if let Some(text) = self.exact.get(origin) {
-            return self
-                .entries
-                .iter()
-                .find(|e| matches!(e, OriginPattern::Exact(t) if t == text));
+    /// How `origin` (the raw `Origin` header value) is allowed, if it is. Exact entries are a
+    /// set lookup; only patterns are tried one by one.
+    pub fn find(&self, origin: &str) -> Option<ListMatch<'_>> {
+        if self.exact.contains(origin) {
+            return Some(ListMatch::Exact);
         }
         if self.patterns.is_empty() {
             return None;
         }
         let parsed = Origin::parse(origin).ok()?;
-        self.patterns.iter().find(|p| p.matches(&parsed))
+        self.patterns
+            .iter()
+            .find(|p| p.matches(&parsed))
+            .map(ListMatch::Pattern)
     }
+}
+
+/// How an origin matched an allow list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListMatch<'p> {
+    /// The origin itself is on the list.
+    Exact,
+    /// A subdomain or port pattern covers it.
+    Pattern(&'p OriginPattern),
 }
 
 /// Which methods a preflight may ask for.
@@ -135,16 +145,62 @@ pub enum ExposeHeaders {
     /// `*`: all of them (only without credentials; with credentials `*` is a literal name).
     Any,
     /// These names; an empty list sends no header.
-    List(Vec<String>),
+    List(NameList),
 }
 
 impl ExposeHeaders {
     /// The `Access-Control-Expose-Headers` value, if one is sent.
-    pub fn header_value(&self) -> Option<String> {
+    pub fn header_value(&self) -> Option<&str> {
         match self {
-            ExposeHeaders::Any => Some("*".to_string()),
-            ExposeHeaders::List(l) if l.is_empty() => None,
-            ExposeHeaders::List(l) => Some(l.join(", ")),
+            ExposeHeaders::Any => Some("*"),
+            ExposeHeaders::List(l) if l.names().is_empty() => None,
+            ExposeHeaders::List(l) => Some(l.joined()),
         }
+    }
+}
+
+/// A list of header names with its header value prepared once, not per request.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NameList {
+    names: Vec<String>,
+    joined: String,
+}
+
+impl NameList {
+    pub fn new(names: Vec<String>) -> Self {
+        let joined = names.join(", ");
+        NameList { names, joined }
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    pub fn joined(&self) -> &str {
+        &self.joined
+    }
+}
+
+/// `Access-Control-Max-Age`, with its header text prepared once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaxAge {
+    seconds: u32,
+    text: String,
+}
+
+impl MaxAge {
+    pub fn new(seconds: u32) -> Self {
+        MaxAge {
+            seconds,
+            text: seconds.to_string(),
+        }
+    }
+
+    pub fn seconds(&self) -> u32 {
+        self.seconds
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
     }
 }
