@@ -1,0 +1,116 @@
+//! The engine decides without touching the heap: a counting allocator wraps the system one for
+//! this test binary (which holds only this test, so nothing else allocates meanwhile).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use cors_policy::engine::{decide, Decision, RequestFacts};
+use cors_policy::PolicyInput;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_of(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    f();
+    ALLOCATIONS.load(Ordering::Relaxed) - before
+}
+
+#[test]
+fn deciding_allocates_nothing() {
+    let origins: Vec<String> = (0..1000)
+        .map(|i| format!("https://app{i}.example.com"))
+        .chain(["https://*.example.org".to_string()])
+        .collect();
+    let policy = PolicyInput {
+        allow_origins: Some(origins.join(",")),
+        allow_headers: Some("content-type,x-token".into()),
+        ..Default::default()
+    }
+    .resolve("http://localhost:8080")
+    .unwrap()
+    .policy;
+    let commas = ",".repeat(1024);
+    let cases = [
+        (
+            "allowed preflight",
+            "OPTIONS",
+            "https://app500.example.com",
+            Some("PUT"),
+            Some("content-type,x-token"),
+        ),
+        (
+            "pattern preflight",
+            "OPTIONS",
+            "https://a.b.example.org",
+            Some("PUT"),
+            Some("x-token"),
+        ),
+        (
+            "refused origin preflight",
+            "OPTIONS",
+            "https://evil.example",
+            Some("PUT"),
+            None,
+        ),
+        (
+            "refused header preflight",
+            "OPTIONS",
+            "https://app1.example.com",
+            Some("GET"),
+            Some("x-other"),
+        ),
+        (
+            "1024 commas",
+            "OPTIONS",
+            "https://app1.example.com",
+            Some("GET"),
+            Some(commas.as_str()),
+        ),
+        (
+            "allowed actual",
+            "GET",
+            "https://app999.example.com",
+            None,
+            None,
+        ),
+        ("refused actual", "GET", "https://evil.example", None, None),
+    ];
+    for (name, method, origin, request_method, request_headers) in cases {
+        let facts = RequestFacts {
+            method,
+            origin: Some(origin),
+            request_method,
+            request_headers,
+        };
+        let mut status = 0;
+        let n = allocations_of(|| {
+            let decision = decide(&policy, &facts);
+            status = match &decision {
+                Decision::Preflight(p) => p.status,
+                Decision::Actual(a) => a.headers.len() as u16,
+            };
+            std::hint::black_box(decision);
+        });
+        assert_eq!(n, 0, "{name}: {n} allocations");
+        assert!(status > 0 || name.starts_with("refused actual"), "{name}");
+    }
+}
