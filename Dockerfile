@@ -23,16 +23,20 @@ COPY src ./src
 COPY crates ./crates
 COPY static ./static
 COPY templates ./templates
-# The binaries only: the browser test harness (a dev-dependency) is not built.
+# The binaries only: the browser test harness (a dev-dependency) is not built. The build
+# output is removed in the same step: only /out is used, and the layer stays small.
 ENV CARGO_PROFILE_RELEASE_STRIP=symbols \
     CARGO_TERM_COLOR=never
 RUN cargo build --release --locked --bins \
         -p cors-lab -p api-server -p origin-server -p lab-process \
  && mkdir -p /out \
- && cd target/release \
- && cp cors-lab api-server origin-server lab-health /out/
+ && cp target/release/cors-lab target/release/api-server target/release/origin-server \
+       target/release/lab-health /out/ \
+ && rm -rf target
 
 FROM ${RUNTIME_IMAGE}
+LABEL org.opencontainers.image.title="CORS Lab" \
+      org.opencontainers.image.description="A teaching lab for CORS: api-server, origin-server, the cors-lab launcher and lab-health"
 COPY --from=build /out/ /usr/local/bin/
 # Inside a container the servers must listen on all interfaces; the browser-visible URLs
 # (LAB_TRUSTED_ORIGIN, LAB_API_URL, …) keep their host defaults. origin-server's

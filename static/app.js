@@ -38,7 +38,9 @@ async function loadPolicy(ctx) {
     preset.textContent = policy.preset ?? '(custom)';
     preset.dataset.preset = policy.preset ?? '';
     summary.textContent = policy.summary ?? '';
-    document.getElementById('policy-fields-box').hidden = !(policy.fields ?? []).length;
+    showBrokenPreset(policy);
+    const fieldsBox = document.getElementById('policy-fields-box');
+    if (fieldsBox) fieldsBox.hidden = !(policy.fields ?? []).length;
     fill(tbody, (policy.fields ?? []).map((f) =>
       h('tr', {},
         h('th', { scope: 'row' }, h('code', {}, f.name)),
@@ -46,7 +48,8 @@ async function loadPolicy(ctx) {
         h('td', {}, f.value === '' || f.value === null || f.value === undefined ? h('span', { class: 'muted' }, '(empty)') : h('code', {}, String(f.value))),
         h('td', { class: 'muted' }, f.source ?? ''))));
   } catch (e) {
-    document.getElementById('policy-fields-box').hidden = true;
+    const fieldsBox = document.getElementById('policy-fields-box');
+    if (fieldsBox) fieldsBox.hidden = true;
     preset.textContent = 'unknown';
     preset.dataset.preset = '';
     summary.textContent = '';
@@ -54,6 +57,22 @@ async function loadPolicy(ctx) {
       h('strong', { class: 'bad-text' }, 'The API did not answer'),
       ` at ${ctx.apiUrl}/_lab/policy (${e.message ?? e}). Is the lab running (`, h('code', {}, 'cargo run'), ')?');
   }
+}
+
+// A preset that is broken on purpose: say so, with the mistake, its symptom and the fix.
+function showBrokenPreset(policy) {
+  const box = document.getElementById('policy-broken');
+  if (!box) return;
+  const info = policy.broken ? (policy.presets ?? []).find((p) => p.name === policy.preset) : null;
+  if (!info) {
+    box.hidden = true;
+    return;
+  }
+  fill(box,
+    h('p', {}, h('strong', {}, 'This preset is broken on purpose. '), info.mistake ?? ''),
+    info.symptom ? h('p', {}, h('strong', {}, 'Symptom: '), info.symptom) : null,
+    info.fix ? h('p', {}, h('strong', {}, 'Fix: '), info.fix) : null);
+  box.hidden = false;
 }
 
 async function loadScenarios() {
@@ -95,7 +114,6 @@ async function main() {
     clearButton: document.getElementById('journal-clear'),
     modeForRun,
   });
-  panel.start();
 
   function run(id) {
     if (running.has(id)) return running.get(id);
@@ -144,6 +162,8 @@ async function main() {
     fill(list, h('p', { class: 'bad-text' }, `Could not load the scenarios: ${e.message ?? e}`));
     document.body.dataset.ready = 'error';
   }
+  // After the catalogue, so the panel knows each run's credentials mode.
+  panel.start();
 }
 
 main();

@@ -10,7 +10,7 @@ const ACTUAL_NOTE =
 const ORIGIN_CHECKS = {
   MissingAllowOriginHeader: {
     what: 'The response carried no Access-Control-Allow-Origin header, so the browser treats it as “not shared with other origins”.',
-    fix: 'Allow this origin: put {page_origin} in CORS_ALLOW_ORIGINS, or restart with CORS_PRESET=strict (trusted origin only) or CORS_PRESET=permissive (any origin).',
+    fix: 'Allow this origin: list {page_origin} in CORS_ALLOW_ORIGINS (a comma list of exact origins), or restart with CORS_PRESET=permissive to allow any origin.',
   },
   AllowOriginMismatch: {
     what: 'Access-Control-Allow-Origin named an origin other than this page’s. It must equal {page_origin} byte for byte: same scheme, host and port, no trailing slash (localhost and 127.0.0.1 are different origins).',

@@ -46,6 +46,10 @@ fn failures_dir() -> PathBuf {
     target.join("browser-failures")
 }
 
+/// How many presets run at once, each with its own lab and its own browser (input events only
+/// reach the tab in front, so one browser drives one tab at a time).
+const PARALLEL_PRESETS: usize = 4;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scenario_agrees_with_chromium() {
     if let Err(e) = find_chromium() {
@@ -56,51 +60,33 @@ async fn every_scenario_agrees_with_chromium() {
         .as_array()
         .expect("a scenarios array")
         .clone();
-    let browser = Browser::launch().await.expect("Chromium starts");
-    let mut cells = Vec::new();
+    let presets: Vec<&'static str> = cors_policy::Preset::all().map(|p| p.name()).collect();
 
-    for preset in ["strict", "permissive", "off"] {
-        let lab = cors_lab::start_ephemeral(PolicyArgs {
-            cors_preset: Some(preset.to_string()),
-            ..Default::default()
-        })
-        .await
-        .expect("the lab starts");
-        for (from, url) in [
-            ("trusted", &lab.trusted_url),
-            ("untrusted", &lab.untrusted_url),
-        ] {
-            let page = browser.new_page(url).await.expect("the page opens");
-            page.wait_for(
-                &format!(
-                    "document.querySelectorAll('[data-run]').length >= {}",
-                    scenarios.len()
-                ),
-                TIMEOUT,
-            )
-            .await
-            .expect("the cards render");
-            for scenario in &scenarios {
-                let id = scenario["id"].as_str().unwrap().to_string();
-                let result = run_one(&page, &lab.api_url, scenario).await;
-                if result.is_err() {
-                    let dir = failures_dir();
-                    let _ = std::fs::create_dir_all(&dir);
-                    let stem = dir.join(format!("{preset}-{from}-{id}"));
-                    let _ = page.screenshot(stem.with_extension("png")).await;
-                    let _ = page.dump_events(stem.with_extension("log"));
-                }
-                cells.push(Cell {
-                    scenario: id,
-                    preset,
-                    from,
-                    result,
-                });
+    // Presets are dealt round-robin to PARALLEL_PRESETS workers, each with its own browser.
+    let workers = (0..PARALLEL_PRESETS).map(|w| {
+        let mine: Vec<&'static str> = presets
+            .iter()
+            .copied()
+            .skip(w)
+            .step_by(PARALLEL_PRESETS)
+            .collect();
+        let scenarios = &scenarios;
+        async move {
+            let browser = Browser::launch().await.expect("Chromium starts");
+            let mut cells = Vec::new();
+            for preset in mine {
+                cells.extend(run_preset(&browser, preset, scenarios).await);
             }
+            let _ = browser.close().await;
+            cells
         }
-        lab.stop().await.expect("the lab stops");
-    }
-    let _ = browser.close().await;
+    });
+    let mut cells: Vec<Cell> = futures::future::join_all(workers)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    cells.sort_by_key(|c| presets.iter().position(|p| *p == c.preset));
 
     let report = matrix(&cells);
     println!("{report}");
@@ -123,6 +109,52 @@ async fn every_scenario_agrees_with_chromium() {
         failures_dir().display(),
         failures.join("\n\n")
     );
+}
+
+/// Every scenario under one preset, from the trusted page, then from the untrusted page.
+async fn run_preset(browser: &Browser, preset: &'static str, scenarios: &[Value]) -> Vec<Cell> {
+    let lab = cors_lab::start_ephemeral(PolicyArgs {
+        cors_preset: Some(preset.to_string()),
+        ..Default::default()
+    })
+    .await
+    .expect("the lab starts");
+    let mut cells = Vec::new();
+    for (from, url) in [
+        ("trusted", &lab.trusted_url),
+        ("untrusted", &lab.untrusted_url),
+    ] {
+        let page = browser.new_page(url).await.expect("the page opens");
+        page.wait_for(
+            &format!(
+                "document.querySelectorAll('[data-run]').length >= {}",
+                scenarios.len()
+            ),
+            TIMEOUT,
+        )
+        .await
+        .expect("the cards render");
+        for scenario in scenarios {
+            let id = scenario["id"].as_str().unwrap().to_string();
+            let result = run_one(&page, &lab.api_url, scenario).await;
+            if result.is_err() {
+                let dir = failures_dir();
+                let _ = std::fs::create_dir_all(&dir);
+                let stem = dir.join(format!("{preset}-{from}-{id}"));
+                let _ = page.screenshot(stem.with_extension("png")).await;
+                let _ = page.dump_events(stem.with_extension("log"));
+            }
+            cells.push(Cell {
+                scenario: id,
+                preset,
+                from,
+                result,
+            });
+        }
+        let _ = page.close().await;
+    }
+    lab.stop().await.expect("the lab stops");
+    cells
 }
 
 /// Clicks one card's Run button and compares Chromium, the journal and the card.
@@ -233,39 +265,46 @@ async fn run_one(page: &LabPage, api_url: &str, scenario: &Value) -> Result<Stri
     }
 }
 
+/// One block per preset: scenario rows, a column per page.
 fn matrix(cells: &[Cell]) -> String {
-    let mut columns: Vec<(&str, &str)> = Vec::new();
+    let mut out = String::from(
+        "\nScenario × preset × page — Chromium, journal and card agree (or MISMATCH)\n",
+    );
+    let mut presets: Vec<&str> = Vec::new();
     for c in cells {
-        if !columns.contains(&(c.preset, c.from)) {
-            columns.push((c.preset, c.from));
+        if !presets.contains(&c.preset) {
+            presets.push(c.preset);
         }
     }
-    let mut rows: Vec<&str> = Vec::new();
-    for c in cells {
-        if !rows.contains(&c.scenario.as_str()) {
-            rows.push(&c.scenario);
+    for preset in presets {
+        let _ = writeln!(
+            out,
+            "\n{preset}\n  {:<20} {:<44} untrusted page",
+            "scenario", "trusted page"
+        );
+        let mut rows: Vec<&str> = Vec::new();
+        for c in cells.iter().filter(|c| c.preset == preset) {
+            if !rows.contains(&c.scenario.as_str()) {
+                rows.push(&c.scenario);
+            }
         }
-    }
-    let mut out = String::from("\nScenario × preset (page) — Chromium vs journal vs card\n");
-    let _ = write!(out, "{:<18}", "scenario");
-    for (preset, from) in &columns {
-        let _ = write!(out, " | {:<40}", format!("{preset} ({from})"));
-    }
-    out.push('\n');
-    for row in rows {
-        let _ = write!(out, "{row:<18}");
-        for (preset, from) in &columns {
-            let cell = cells
+        for row in rows {
+            let text = |from: &str| match cells
                 .iter()
-                .find(|c| c.scenario == row && c.preset == *preset && c.from == *from);
-            let text = match cell.map(|c| &c.result) {
+                .find(|c| c.preset == preset && c.scenario == row && c.from == from)
+                .map(|c| &c.result)
+            {
                 Some(Ok(v)) => v.clone(),
                 Some(Err(_)) => "MISMATCH".into(),
                 None => "-".into(),
             };
-            let _ = write!(out, " | {text:<40}");
+            let _ = writeln!(
+                out,
+                "  {row:<20} {:<44} {}",
+                text("trusted"),
+                text("untrusted")
+            );
         }
-        out.push('\n');
     }
     out
 }

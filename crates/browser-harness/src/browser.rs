@@ -18,13 +18,18 @@ use crate::page::LabPage;
 /// Extra Chromium flags, without leading dashes (chromiumoxide adds `--`).
 /// `--headless` and `--no-sandbox` come from the builder; chromiumoxide's own
 /// defaults add a few more (e.g. `--enable-automation`, `--disable-extensions`).
-const EXTRA_ARGS: [&str; 6] = [
+const EXTRA_ARGS: [&str; 9] = [
     "disable-gpu",
     "no-first-run",
     "disable-background-networking",
     "disable-component-update",
     "disable-sync",
     "disable-quic",
+    // Several tabs are driven at once: background tabs must keep rendering and running timers,
+    // or clicks in them wait for a frame that never comes.
+    "disable-background-timer-throttling",
+    "disable-renderer-backgrounding",
+    "disable-backgrounding-occluded-windows",
 ];
 
 /// Window size; the page viewport is the window (no device-metrics emulation).

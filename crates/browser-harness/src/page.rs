@@ -139,8 +139,15 @@ impl LabPage {
         Ok(res.result.value.unwrap_or(Value::Null))
     }
 
+    /// Closes the tab.
+    pub async fn close(self) -> Result<()> {
+        self.page.clone().close().await?;
+        Ok(())
+    }
+
     /// Clicks the first element matching the CSS `selector` (scrolled into
-    /// view, real mouse events).
+    /// view, real mouse events). Input reaches only the tab in front: drive one
+    /// tab per browser at a time (use several browsers for parallel work).
     pub async fn click(&self, selector: &str) -> Result<()> {
         let element = self
             .page

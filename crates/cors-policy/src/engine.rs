@@ -14,8 +14,9 @@
 //!   (`*` under an any-header policy without credentials, `*,authorization` when authorization
 //!   is listed too), and `Access-Control-Max-Age` when configured.
 //! * A refused preflight gets `403` and no CORS headers — unless [`Policy::debug`] is on and the
-//!   origin is allowed: then `204` with the origin and credentials headers only, so that the
-//!   browser itself names the method or header that failed.
+//!   origin is allowed: then `204` with the origin and credentials headers, and
+//!   `Access-Control-Allow-Methods` when the method is fine, but never the list that fails, so
+//!   that the browser itself names the method or header that was refused.
 //! * An actual response from an allowed origin gets `Access-Control-Allow-Origin`,
 //!   `-Allow-Credentials` and `-Expose-Headers`; a refused origin gets none of them.
 //!   `Vary: Origin` is added unless every origin is allowed, because the answer then depends on
@@ -33,7 +34,7 @@ use std::fmt;
 use smallvec::SmallVec;
 
 use crate::header::{for_each_name, is_blank_list, HeaderListError};
-use crate::method::is_safelisted;
+use crate::method::{is_safelisted, is_token};
 use crate::misconfig::Misconfiguration;
 use crate::pattern::OriginPattern;
 use crate::policy::{AllowHeaders, AllowMethods, AllowOrigins, ListMatch, Policy};
@@ -341,27 +342,28 @@ fn decide_preflight<'a>(policy: &'a Policy, facts: &RequestFacts<'a>) -> Preflig
         };
     }
 
-    let refusal = check_method(policy, requested_method)
+    let method_allowed = check_method(policy, requested_method);
+    let refusal = method_allowed
+        .clone()
         .err()
         .or_else(|| check_headers(policy, facts.request_headers).err());
     if let Some(refusal) = refusal {
-        if policy.debug {
-            return PreflightDecision {
-                outcome: Outcome::Refused(refusal),
-                status: 204,
-                headers,
-            };
+        if !policy.debug {
+            return refused_preflight(Outcome::Refused(refusal));
         }
-        return refused_preflight(Outcome::Refused(refusal));
+        // Debug: leave out exactly the header that fails, so the browser's message names the
+        // refused method or, when the method is fine, the refused request header.
+        if method_allowed.is_ok() {
+            push_allow_methods(policy, requested_method, &mut headers);
+        }
+        return PreflightDecision {
+            outcome: Outcome::Refused(refusal),
+            status: 204,
+            headers,
+        };
     }
 
-    if !is_safelisted(requested_method) {
-        let value = match policy.methods {
-            AllowMethods::Any if !policy.credentials => "*",
-            _ => requested_method,
-        };
-        headers.push(ACAM, value);
-    }
+    push_allow_methods(policy, requested_method, &mut headers);
     if let Some(list) = facts.request_headers.filter(|l| !is_blank_list(l)) {
         let value = match policy.headers {
             AllowHeaders::Any { authorization } if !policy.credentials => {
@@ -385,6 +387,17 @@ fn decide_preflight<'a>(policy: &'a Policy, facts: &RequestFacts<'a>) -> Preflig
     }
 }
 
+/// `Access-Control-Allow-Methods`, needed only for a method that is not safelisted.
+fn push_allow_methods<'a>(policy: &Policy, method: &'a str, headers: &mut CorsHeaders<'a>) {
+    if !is_safelisted(method) {
+        let value = match policy.methods {
+            AllowMethods::Any if !policy.credentials => "*",
+            _ => method,
+        };
+        headers.push(ACAM, value);
+    }
+}
+
 fn refused_preflight(outcome: Outcome<'_>) -> PreflightDecision<'_> {
     PreflightDecision {
         outcome,
@@ -394,7 +407,9 @@ fn refused_preflight(outcome: Outcome<'_>) -> PreflightDecision<'_> {
 }
 
 fn check_method<'a>(policy: &Policy, method: &'a str) -> Result<(), Refusal<'a>> {
-    if is_safelisted(method) || policy.methods.allows(method) {
+    // A browser only ever requests a method token; anything else would be echoed verbatim into
+    // `Access-Control-Allow-Methods` under `CORS_ALLOW_METHODS=*` with credentials.
+    if is_token(method) && (is_safelisted(method) || policy.methods.allows(method)) {
         Ok(())
     } else {
         Err(Refusal::MethodNotAllowed { method })
@@ -636,6 +651,21 @@ mod tests {
     }
 
     #[test]
+    fn refused_header_debug_on_still_allows_the_method() {
+        let d = expect_preflight(decide(
+            policy(&[("CORS_PRESET", "broken-no-content-type")]),
+            &preflight(LAB, "PUT", Some("content-type")),
+        ));
+        assert_eq!(d.status, 204);
+        assert_eq!(
+            d.headers.get(ACAM),
+            Some("PUT"),
+            "so the browser blames the header"
+        );
+        assert_eq!(d.headers.get(ACAH), None);
+    }
+
+    #[test]
     fn refused_header_debug_off_answers_403_bare() {
         let d = expect_preflight(decide(
             policy(&[("CORS_DEBUG", "false")]),
@@ -659,6 +689,24 @@ mod tests {
             d.outcome,
             Outcome::Refused(Refusal::MethodNotAllowed { .. })
         ));
+    }
+
+    #[test]
+    fn requested_method_must_be_a_token_even_under_any_method() {
+        // Regression (found by tests/properties.rs): `*` with credentials echoes the requested
+        // method into Access-Control-Allow-Methods, so a non-token was echoed verbatim.
+        let p = policy(&[("CORS_ALLOW_METHODS", "*"), ("CORS_DEBUG", "false")]);
+        for bad in ["[", "PUT, DELETE", "GET POST", ""] {
+            let d = expect_preflight(decide(p, &preflight(LAB, bad, None)));
+            assert_eq!(d.status, 403, "{bad:?}");
+            assert_eq!(
+                d.outcome,
+                Outcome::Refused(Refusal::MethodNotAllowed { method: bad })
+            );
+            assert!(d.headers.is_empty(), "{bad:?}: {:?}", d.headers);
+        }
+        let d = expect_preflight(decide(p, &preflight(LAB, "PURGE", None)));
+        assert_eq!((d.status, d.headers.get(ACAM)), (204, Some("PURGE")));
     }
 
     #[test]
