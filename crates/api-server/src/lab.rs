@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
-use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::{BroadcastStream, WatchStream};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
@@ -53,19 +53,43 @@ async fn journal(
 async fn events(
     State(state): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    // `None` marks the end of the entries (a lagging client is cut off); the whole stream ends
+    // there, or at shutdown.
     let entries = BroadcastStream::new(state.journal().subscribe())
         .scan((), |_, item| futures::future::ready(item.ok()))
         .map(|entry| {
-            Ok(Event::default()
-                .event("entry")
-                .json_data(&*entry)
-                .unwrap_or_else(|_| Event::default().comment("unserializable entry")))
+            Some(
+                Event::default()
+                    .event("entry")
+                    .json_data(&*entry)
+                    .unwrap_or_else(|_| Event::default().comment("unserializable entry")),
+            )
         })
+        .chain(futures::stream::once(futures::future::ready(None)));
+    let policies = WatchStream::from_changes(state.policy_changes()).map({
+        let state = state.clone();
+        move |_| {
+            Some(
+                Event::default()
+                    .event("policy")
+                    .json_data(policy_view(&state))
+                    .unwrap_or_else(|_| Event::default().comment("unserializable policy")),
+            )
+        }
+    });
+    let events = futures::stream::select(entries, policies)
+        .take_while(|event| futures::future::ready(event.is_some()))
+        .filter_map(|event| futures::future::ready(event.map(Ok)))
         .take_until(state.shutdown_token().clone().cancelled_owned());
-    Sse::new(entries).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
 async fn policy(State(state): State<AppState>) -> impl IntoResponse {
+    Json(policy_view(&state))
+}
+
+/// The effective policy as the page shows it: each field with its source, and the presets.
+pub fn policy_view(state: &AppState) -> serde_json::Value {
     let effective = state.policy();
     let presets: Vec<_> = Preset::all()
         .map(|p| match p {
@@ -76,13 +100,41 @@ async fn policy(State(state): State<AppState>) -> impl IntoResponse {
             _ => json!({ "name": p.name(), "broken": false }),
         })
         .collect();
-    Json(json!({
+    json!({
         "preset": effective.preset,
+        "summary": summary(&effective),
         "broken": effective.preset.is_broken(),
         "fields": effective.fields,
         "api_url": state.public_url(),
         "alt_url": state.alt_url(),
         "switchable": state.lab_secret().is_some(),
         "presets": presets,
-    }))
+    })
+}
+
+/// One line: preset and the fields that matter most.
+fn summary(effective: &cors_policy::EffectivePolicy) -> String {
+    let field = |name: &str| {
+        effective
+            .fields
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.value.as_str())
+            .unwrap_or_default()
+    };
+    if !effective.policy.enabled {
+        return "off: the API sends no CORS headers at all".into();
+    }
+    format!(
+        "{}: origins {}; methods {}; headers {}; credentials {}; max-age {}",
+        effective.preset.name(),
+        field("allow_origins"),
+        field("allow_methods"),
+        field("allow_headers"),
+        field("allow_credentials"),
+        match field("max_age") {
+            "" => "unset (browsers cache 5 s)",
+            v => v,
+        }
+    )
 }

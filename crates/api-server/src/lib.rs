@@ -24,7 +24,7 @@ pub mod routes;
 pub mod switch;
 
 use std::future::Future;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use axum::Router;
 use cors_policy::{EffectivePolicy, PolicyInput};
@@ -59,7 +59,8 @@ pub struct AppState {
 }
 
 struct Inner {
-    policy: RwLock<Arc<EffectivePolicy>>,
+    /// The policy in force; subscribers (the live event stream) hear of every switch.
+    policy: tokio::sync::watch::Sender<Arc<EffectivePolicy>>,
     journal: Journal,
     public_url: String,
     alt_url: String,
@@ -75,7 +76,7 @@ impl AppState {
     pub fn new(config: ApiConfig) -> Self {
         AppState {
             inner: Arc::new(Inner {
-                policy: RwLock::new(Arc::new(config.policy)),
+                policy: tokio::sync::watch::Sender::new(Arc::new(config.policy)),
                 journal: Journal::new(JOURNAL_CAPACITY),
                 public_url: config.public_url,
                 alt_url: config.alt_url,
@@ -90,17 +91,17 @@ impl AppState {
 
     /// The policy in force now.
     pub fn policy(&self) -> Arc<EffectivePolicy> {
-        // A poisoned lock only means a writer panicked mid-swap of an Arc: the value is intact.
-        self.inner
-            .policy
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.inner.policy.borrow().clone()
+    }
+
+    /// Notified at each policy switch.
+    pub fn policy_changes(&self) -> tokio::sync::watch::Receiver<Arc<EffectivePolicy>> {
+        self.inner.policy.subscribe()
     }
 
     /// Replaces the policy in force; requests already inside the engine finish with the old one.
     pub fn set_policy(&self, policy: EffectivePolicy) {
-        *self.inner.policy.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);
+        self.inner.policy.send_replace(Arc::new(policy));
     }
 
     pub fn trusted_origin(&self) -> &str {

@@ -17,8 +17,14 @@ use crate::AppState;
 /// Largest request body the demo routes read.
 pub const MAX_BODY: usize = 1024 * 1024;
 
-/// Name of the session cookie set by `/api/login`.
-pub const SESSION_COOKIE: &str = "lab_session";
+/// The session cookies set by `/api/login`: one `SameSite=Lax` (the browsers' default, sent only
+/// to same-site requests) and one `SameSite=None; Secure` (sent cross-site too, where the
+/// browser allows third-party cookies). `/api/whoami` reports which of them arrived, so the
+/// page shows what the browser really did with each.
+pub const SESSION_COOKIES: [(&str, &str); 2] = [
+    ("lab_session", "SameSite=Lax"),
+    ("lab_session_cross_site", "SameSite=None; Secure"),
+];
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -56,8 +62,10 @@ async fn list_items() -> Response {
     ]))
     .into_response();
     let headers = response.headers_mut();
-    // Script can read this only when Access-Control-Expose-Headers names it.
+    // Script can read these only when Access-Control-Expose-Headers names them (strict exposes
+    // x-secret only).
     headers.insert("x-secret", HeaderValue::from_static("42"));
+    headers.insert("x-internal", HeaderValue::from_static("7"));
     // The handler's own Vary: the CORS layer must add `origin` beside it, not replace it.
     headers.insert(header::VARY, HeaderValue::from_static("accept"));
     response
@@ -79,24 +87,35 @@ async fn login() -> Response {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    let cookie = format!("{SESSION_COOKIE}=learner-{token:x}; Path=/; HttpOnly; SameSite=Lax");
-    let mut response = Json(json!({"logged_in": true, "user": "learner"})).into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, v);
+    let mut response = Json(json!({
+        "logged_in": true,
+        "user": "learner",
+        "cookies_set": SESSION_COOKIES.iter().map(|(name, same_site)| format!("{name} ({same_site})")).collect::<Vec<_>>(),
+    }))
+    .into_response();
+    for (name, same_site) in SESSION_COOKIES {
+        let cookie = format!("{name}=learner-{token:x}; Path=/; HttpOnly; {same_site}");
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
     }
     response
 }
 
 async fn whoami(headers: HeaderMap) -> Json<Value> {
-    let logged_in = headers
+    let sent: Vec<&str> = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .any(|c| c.trim().starts_with(&format!("{SESSION_COOKIE}=")));
+        .filter_map(|c| c.trim().split_once('=').map(|(name, _)| name))
+        .filter(|name| SESSION_COOKIES.iter().any(|(n, _)| n == name))
+        .collect();
+    let logged_in = !sent.is_empty();
     Json(json!({
         "logged_in": logged_in,
         "user": if logged_in { Some("learner") } else { None },
+        "cookies_received": sent,
     }))
 }
 

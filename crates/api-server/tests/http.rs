@@ -310,8 +310,23 @@ async fn permissive_and_off_presets() {
 async fn credentials_cookie_and_redaction() {
     let api = start(&[]).await;
     let r = api.send("POST", "/api/login", &[("origin", LAB)]).await;
-    let cookie = header(r.headers(), "set-cookie").unwrap().to_string();
-    assert!(cookie.starts_with("lab_session=") && cookie.contains("HttpOnly"));
+    let cookies: Vec<_> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    assert_eq!(cookies.len(), 2);
+    assert!(
+        cookies[1].starts_with("lab_session_cross_site=")
+            && cookies[1].contains("SameSite=None; Secure")
+    );
+    let cookie = cookies[0].clone();
+    assert!(
+        cookie.starts_with("lab_session=")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax")
+    );
     let pair = cookie.split(';').next().unwrap().to_string();
     let r = api
         .send(
@@ -322,6 +337,7 @@ async fn credentials_cookie_and_redaction() {
         .await;
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["logged_in"], true);
+    assert_eq!(body["cookies_received"], serde_json::json!(["lab_session"]));
     let e = &api.journal("c1").await[0];
     assert_eq!(e["cookie_sent"], true);
     let text = e.to_string();
