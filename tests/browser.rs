@@ -4,10 +4,12 @@
 //! untrusted page, the test clicks the card's real Run button and checks three sources against
 //! each other:
 //!
-//! 1. **preflight** — whether Chromium sent one (DevTools), what the catalogue declares, what
-//!    the journal recorded and what the card shows;
-//! 2. **outcome** — Chromium's result (success, or `corsErrorStatus.corsError`) and the card's
-//!    verdict, which the page takes from the journal's prediction;
+//! 1. **preflight** — how many Chromium sent (DevTools), how many the journal recorded, how many
+//!    the card shows and said would happen (the preflight cache), and whether the catalogue
+//!    declares one;
+//! 2. **outcome** — Chromium's result (success, or `corsErrorStatus.corsError` of the first
+//!    blocked request), the journal's predicted verdict for the scenario's credentials mode, and
+//!    the card's verdict;
 //! 3. **words** — the reason the card quotes appears in Chromium's console message.
 //!
 //! Every cell is checked before the test fails, and a summary matrix is printed; a failing cell
@@ -23,14 +25,6 @@ use serde_json::Value;
 
 const CATALOGUE: &str = include_str!("../static/scenarios.json");
 const TIMEOUT: Duration = Duration::from_secs(15);
-
-/// What one source says about one run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Observation {
-    preflight: bool,
-    /// `pass`, or the CorsError name.
-    outcome: String,
-}
 
 struct Cell {
     scenario: String,
@@ -60,7 +54,12 @@ async fn every_scenario_agrees_with_chromium() {
         .as_array()
         .expect("a scenarios array")
         .clone();
-    let presets: Vec<&'static str> = cors_policy::Preset::all().map(|p| p.name()).collect();
+    // Every preset, plus strict with Max-Age 0 for the preflight cache (strict has 600,
+    // permissive leaves it unset: the browser's 5 s default).
+    let presets: Vec<&'static str> = cors_policy::Preset::all()
+        .map(|p| p.name())
+        .chain([STRICT_NO_CACHE])
+        .collect();
 
     // Presets are dealt round-robin to PARALLEL_PRESETS workers, each with its own browser.
     let workers = (0..PARALLEL_PRESETS).map(|w| {
@@ -111,14 +110,26 @@ async fn every_scenario_agrees_with_chromium() {
     );
 }
 
+/// The `strict` preset with `CORS_MAX_AGE=0`.
+const STRICT_NO_CACHE: &str = "strict+max-age-0";
+
 /// Every scenario under one preset, from the trusted page, then from the untrusted page.
 async fn run_preset(browser: &Browser, preset: &'static str, scenarios: &[Value]) -> Vec<Cell> {
-    let lab = cors_lab::start_ephemeral(PolicyArgs {
-        cors_preset: Some(preset.to_string()),
-        ..Default::default()
-    })
-    .await
-    .expect("the lab starts");
+    let policy = if preset == STRICT_NO_CACHE {
+        PolicyArgs {
+            cors_preset: Some("strict".into()),
+            cors_max_age: Some("0".into()),
+            ..Default::default()
+        }
+    } else {
+        PolicyArgs {
+            cors_preset: Some(preset.to_string()),
+            ..Default::default()
+        }
+    };
+    let lab = cors_lab::start_ephemeral(policy)
+        .await
+        .expect("the lab starts");
     let mut cells = Vec::new();
     for (from, url) in [
         ("trusted", &lab.trusted_url),
@@ -157,9 +168,22 @@ async fn run_preset(browser: &Browser, preset: &'static str, scenarios: &[Value]
     cells
 }
 
+/// What one source says about one run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Seen {
+    preflights: usize,
+    /// `pass`, `unreached`, or the CorsError name of the first blocked request.
+    outcome: String,
+}
+
 /// Clicks one card's Run button and compares Chromium, the journal and the card.
 async fn run_one(page: &LabPage, api_url: &str, scenario: &Value) -> Result<String, String> {
     let id = scenario["id"].as_str().unwrap();
+    let reaches_api = scenario["reaches_api"].as_bool().unwrap_or(true);
+    let credentials = match scenario["credentials"].as_str() {
+        Some("include") => "include",
+        _ => "omit",
+    };
     let card = format!("document.querySelector('[data-scenario=\"{id}\"]')");
     page.click(&format!("[data-run=\"{id}\"]"))
         .await
@@ -171,37 +195,51 @@ async fn run_one(page: &LabPage, api_url: &str, scenario: &Value) -> Result<Stri
         .evaluate_json(&format!(
             "(() => {{ const c = {card}; return {{
                 run: c.dataset.runId, outcome: c.dataset.outcome, corsError: c.dataset.corsError,
-                preflight: c.dataset.preflightSeen,
+                preflightSeen: c.dataset.preflightSeen, preflightCount: c.dataset.preflightCount,
+                expectedPreflights: c.dataset.expectedPreflights,
                 reason: c.querySelector('[data-field=reason]')?.textContent.trim() ?? '' }}; }})()"
         ))
         .await
         .map_err(|e| format!("reading the card: {e}"))?;
     let run = shown["run"].as_str().unwrap_or_default().to_string();
-    let card_view = Observation {
-        preflight: shown["preflight"] == "true",
+    let count = |key: &str| shown[key].as_str().and_then(|v| v.parse::<usize>().ok());
+    let card_view = Seen {
+        preflights: count("preflightCount")
+            .unwrap_or(usize::from(shown["preflightSeen"] == "true")),
         outcome: match shown["outcome"].as_str() {
-            Some("pass") => "pass".into(),
             Some("blocked") => shown["corsError"].as_str().unwrap_or_default().into(),
-            other => format!("{other:?}"),
+            Some(other) => other.into(),
+            None => "none".into(),
+        },
+    };
+    let declared = scenario["preflight"]["expected"].as_bool().unwrap_or(false);
+    let card_expected = count("expectedPreflights").unwrap_or(usize::from(declared && reaches_api));
+
+    // Chromium, from DevTools events.
+    let requests = if reaches_api {
+        page.wait_network_settled(&format!("run={run}"), TIMEOUT)
+            .await
+            .map_err(|e| format!("waiting for Chromium's network events: {e}"))?
+    } else {
+        // Nothing should be sent; give a stray request time to show up.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        page.requests_matching(&format!("run={run}"))
+    };
+    let chromium = Seen {
+        preflights: requests.iter().filter(|r| r.is_preflight).count(),
+        outcome: if requests.is_empty() {
+            "unreached".into()
+        } else {
+            requests
+                .iter()
+                .filter(|r| !r.is_preflight)
+                .find_map(|r| r.failed.as_ref().and_then(|f| f.cors_error.clone()))
+                .unwrap_or_else(|| "pass".into())
         },
     };
 
-    // Chromium, from DevTools events.
-    let requests = page
-        .wait_network_settled(&format!("run={run}"), TIMEOUT)
-        .await
-        .map_err(|e| format!("waiting for Chromium's network events: {e}"))?;
-    let chromium = Observation {
-        preflight: requests.iter().any(|r| r.is_preflight),
-        outcome: requests
-            .iter()
-            .filter(|r| !r.is_preflight)
-            .find_map(|r| r.failed.as_ref().and_then(|f| f.cors_error.clone()))
-            .unwrap_or_else(|| "pass".into()),
-    };
-
-    // The journal, read directly.
-    let journal: Vec<Value> = reqwest::get(format!(
+    // The journal, read directly: its entries and its predicted verdict.
+    let mut journal: Vec<Value> = reqwest::get(format!(
         "{}/_lab/journal?run={run}",
         api_url.replace("localhost", "127.0.0.1")
     ))
@@ -211,30 +249,47 @@ async fn run_one(page: &LabPage, api_url: &str, scenario: &Value) -> Result<Stri
     .json()
     .await
     .map_err(|e| format!("parsing the journal: {e}"))?;
-    let journal_preflight = journal.iter().any(|e| e["kind"] == "preflight");
-    let declared = scenario["preflight"]["expected"].as_bool().unwrap_or(false);
+    journal.sort_by_key(|e| e["id"].as_u64());
+    let journal_view = Seen {
+        preflights: journal.iter().filter(|e| e["kind"] == "preflight").count(),
+        outcome: if journal.is_empty() {
+            "unreached".into()
+        } else {
+            journal
+                .iter()
+                .map(|e| &e["verdict"][credentials])
+                .find(|v| v["pass"] == false)
+                .map(|v| v["cors_error"].as_str().unwrap_or_default().to_string())
+                .unwrap_or_else(|| "pass".into())
+        },
+    };
 
     let mut problems = String::new();
-    let row = |label: &str, preflight: bool, outcome: &str| {
-        format!("    {label:<10} preflight={preflight:<5} outcome={outcome}\n")
+    let row = |label: &str, seen: &Seen| {
+        format!(
+            "    {label:<10} preflights={:<3} outcome={}\n",
+            seen.preflights, seen.outcome
+        )
     };
     let sides = [
-        row("chromium", chromium.preflight, &chromium.outcome),
-        row("card", card_view.preflight, &card_view.outcome),
-        row("journal", journal_preflight, "-"),
-        row("catalogue", declared, "-"),
+        row("chromium", &chromium),
+        row("journal", &journal_view),
+        row("card", &card_view),
+        format!("    card says  expected preflights={card_expected}\n"),
+        format!("    catalogue  preflight expected={declared}\n"),
     ]
     .concat();
-    if !(chromium.preflight == declared
-        && card_view.preflight == declared
-        && journal_preflight == declared)
-    {
+    let preflights_agree = chromium.preflights == journal_view.preflights
+        && chromium.preflights == card_view.preflights
+        && chromium.preflights == card_expected
+        && (chromium.preflights > 0) == (declared && reaches_api);
+    if !preflights_agree {
         let _ = writeln!(problems, "  preflight disagrees:\n{sides}");
     }
-    if chromium.outcome != card_view.outcome {
+    if !(chromium.outcome == journal_view.outcome && chromium.outcome == card_view.outcome) {
         let _ = writeln!(problems, "  outcome disagrees:\n{sides}");
     }
-    if chromium.outcome != "pass" {
+    if chromium.outcome != "pass" && chromium.outcome != "unreached" {
         let reason = shown["reason"].as_str().unwrap_or_default();
         let console = page.console_matching("has been blocked by CORS policy");
         let said = console.iter().any(|c| {
@@ -255,10 +310,14 @@ async fn run_one(page: &LabPage, api_url: &str, scenario: &Value) -> Result<Stri
         }
     }
     if problems.is_empty() {
-        Ok(if chromium.outcome == "pass" {
-            "pass".into()
-        } else {
-            format!("block:{}", chromium.outcome)
+        let preflights = match chromium.preflights {
+            0 => String::new(),
+            1 => " (preflight)".into(),
+            n => format!(" ({n} preflights)"),
+        };
+        Ok(match chromium.outcome.as_str() {
+            "pass" | "unreached" => format!("{}{preflights}", chromium.outcome),
+            error => format!("block:{error}{preflights}"),
         })
     } else {
         Err(problems)
@@ -307,4 +366,90 @@ fn matrix(cells: &[Cell]) -> String {
         }
     }
     out
+}
+
+/// Cross-site request forgery against the policy switch, from the untrusted page in a real
+/// browser: neither a preflighted request nor a simple one (which CORS lets through to the
+/// server!) changes the policy; the trusted page, with its secret, can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_trusted_page_can_switch_the_policy() {
+    if let Err(e) = find_chromium() {
+        panic!("the browser tests need Chromium: {e}");
+    }
+    let lab = cors_lab::start_ephemeral(PolicyArgs::default())
+        .await
+        .expect("the lab starts");
+    let browser = Browser::launch().await.expect("Chromium starts");
+    let preset = || async {
+        let policy: Value = reqwest::get(format!(
+            "{}/_lab/policy",
+            lab.api_url.replace("localhost", "127.0.0.1")
+        ))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        policy["preset"].as_str().unwrap().to_string()
+    };
+    let attempt = |secret: &str, simple: bool| {
+        let (content_type, extra) = if simple {
+            ("text/plain", String::new())
+        } else {
+            ("application/json", format!(", 'X-Lab-Secret': '{secret}'"))
+        };
+        format!(
+            "fetch('{api}/_lab/switch', {{ method: 'POST',
+                headers: {{ 'Content-Type': '{content_type}'{extra} }},
+                body: JSON.stringify({{ variables: {{ CORS_PRESET: 'permissive' }} }}) }})
+              .then(r => 'status ' + r.status, e => String(e))",
+            api = lab.api_url
+        )
+    };
+
+    let untrusted = browser.new_page(&lab.untrusted_url).await.unwrap();
+    let secret_there = untrusted
+        .evaluate_json("document.body.dataset.labSecret ?? ''")
+        .await
+        .unwrap();
+    assert_eq!(
+        secret_there, "",
+        "the untrusted page is not given the secret"
+    );
+    for (secret, simple, why) in [
+        ("guess", false, "a preflighted attempt"),
+        (lab.lab_secret.as_str(), false, "even with the real secret"),
+        (
+            "",
+            true,
+            "a simple text/plain POST, which CORS does not stop from being sent",
+        ),
+    ] {
+        let got = untrusted
+            .evaluate_json(&attempt(secret, simple))
+            .await
+            .unwrap();
+        assert_eq!(got, "TypeError: Failed to fetch", "{why}");
+        assert_eq!(
+            preset().await,
+            "strict",
+            "{why}: the policy must not change"
+        );
+    }
+    let _ = untrusted.close().await;
+
+    let trusted = browser.new_page(&lab.trusted_url).await.unwrap();
+    let secret = trusted
+        .evaluate_json("document.body.dataset.labSecret")
+        .await
+        .unwrap();
+    let got = trusted
+        .evaluate_json(&attempt(secret.as_str().unwrap(), false))
+        .await
+        .unwrap();
+    assert_eq!(got, "status 200");
+    assert_eq!(preset().await, "permissive");
+
+    let _ = browser.close().await;
+    lab.stop().await.unwrap();
 }
