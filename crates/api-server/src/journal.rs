@@ -8,8 +8,9 @@
 //!
 //! Memory is bounded: the journal is a ring of [`JOURNAL_CAPACITY`](crate::JOURNAL_CAPACITY)
 //! entries, stored header values are truncated, and `Cookie` / `Authorization` values are never
-//! stored (only that they were present). Live subscribers get entries over a broadcast channel:
-//! a subscriber that falls behind loses entries, and never slows the API down.
+//! stored (only that they were present). Live subscribers get entries over a broadcast channel,
+//! already serialized once for all of them: a subscriber that falls behind loses entries, and
+//! never slows the API down.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -133,7 +134,8 @@ pub struct Journal {
     entries: Mutex<VecDeque<Arc<Entry>>>,
     capacity: usize,
     next_id: AtomicU64,
-    feed: broadcast::Sender<Arc<Entry>>,
+    /// Each entry as JSON, serialized once however many subscribers there are.
+    feed: broadcast::Sender<Arc<str>>,
 }
 
 impl Journal {
@@ -195,8 +197,12 @@ impl Journal {
             }
             entries.push_back(entry.clone());
         }
-        // No subscriber is fine: the entry is in the ring either way.
-        let _ = self.feed.send(entry.clone());
+        if self.feed.receiver_count() > 0 {
+            if let Ok(json) = serde_json::to_string(&*entry) {
+                // A subscriber leaving meanwhile is fine: the entry is in the ring either way.
+                let _ = self.feed.send(json.into());
+            }
+        }
         entry
     }
 
@@ -211,7 +217,8 @@ impl Journal {
             .collect()
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Entry>> {
+    /// Live entries, as JSON text.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
         self.feed.subscribe()
     }
 }

@@ -57,14 +57,7 @@ async fn events(
     // there, or at shutdown.
     let entries = BroadcastStream::new(state.journal().subscribe())
         .scan((), |_, item| futures::future::ready(item.ok()))
-        .map(|entry| {
-            Some(
-                Event::default()
-                    .event("entry")
-                    .json_data(&*entry)
-                    .unwrap_or_else(|_| Event::default().comment("unserializable entry")),
-            )
-        })
+        .map(|json| Some(Event::default().event("entry").data(&*json)))
         .chain(futures::stream::once(futures::future::ready(None)));
     let policies = WatchStream::from_changes(state.policy_changes()).map({
         let state = state.clone();

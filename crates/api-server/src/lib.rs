@@ -155,10 +155,10 @@ pub async fn run(
     let state = AppState::new(config);
     let token = state.shutdown_token().clone();
     let app = app(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            token.cancel();
-        })
-        .await
+    lab_process::serve(listener, app, async move {
+        shutdown.await;
+        // End the event streams, or they would hold their connections open.
+        token.cancel();
+    })
+    .await
 }

@@ -9,6 +9,7 @@ async fn main() {
         .resolve()
         .unwrap_or_else(|errors| lab_process::exit_with(errors));
     let listener = lab_process::bind_or_exit(listen).await;
+    let listen = listener.local_addr().unwrap_or(listen);
     println!(
         "CORS Lab API on {} (listening on {listen}), policy: {}",
         config.public_url,

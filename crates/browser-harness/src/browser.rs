@@ -32,6 +32,22 @@ const EXTRA_ARGS: [&str; 9] = [
     "disable-backgrounding-occluded-windows",
 ];
 
+/// Chromium features turned off (`--disable-features`).
+///
+/// `IsolateSandboxedIframes` (on by default since Chromium 118) puts every
+/// sandboxed iframe without `allow-same-origin` into its own process, so a
+/// sandboxed `srcdoc` iframe becomes a separate DevTools target. Such a frame
+/// commits without a network request, and DevTools cannot hold it until a
+/// client has enabled `Network` on it (it is auto-attached with
+/// `waitingForDebugger: false`, after it has started running): its first
+/// requests, the very ones a CORS test makes, were lost in most runs here
+/// (Chromium 156). With the feature off, sandboxed iframes of the page's own site stay in
+/// the page's process and are recorded on the page's session from their first
+/// request. CORS is unaffected: the opaque origin (`Origin: null`) comes from
+/// the sandbox flags, not from the process. Cross-site iframes are still
+/// out-of-process; [`crate::LabPage`] attaches to those (they do wait).
+const DISABLED_FEATURES: &str = "IsolateSandboxedIframes";
+
 /// Window size; the page viewport is the window (no device-metrics emulation).
 const WINDOW: (u32, u32) = (1280, 1600);
 
@@ -66,6 +82,9 @@ impl Browser {
             .viewport(None)
             .user_data_dir(profile.path())
             .args(EXTRA_ARGS)
+            // Merged by chromiumoxide with its own `--disable-features` values (a
+            // second `--disable-features=` flag would silently override the first).
+            .arg(("disable-features", DISABLED_FEATURES))
             .launch_timeout(Duration::from_secs(30))
             .build()
             .map_err(HarnessError::Launch)?;
@@ -84,11 +103,12 @@ impl Browser {
         })
     }
 
-    /// Opens a new tab, starts recording its Network and Log events, then
-    /// navigates to `url` and waits for it to load.
+    /// Opens a new tab, starts recording its Network and Log events (and those
+    /// of its out-of-process iframes and workers), then navigates to `url` and
+    /// waits for it to load.
     pub async fn new_page(&self, url: &str) -> Result<LabPage> {
         let page = self.inner.new_page("about:blank").await?;
-        LabPage::open(page, url).await
+        LabPage::open(page, self.inner.websocket_address(), url).await
     }
 
     /// Asks Chromium to exit (`Browser.close`) and waits for the process,

@@ -1,5 +1,5 @@
-//! Recording the child targets of a page: out-of-process iframes (sandboxed
-//! `srcdoc` iframes included, whose origin is opaque) and dedicated workers.
+//! Recording the child targets of a page: out-of-process iframes (e.g. a
+//! cross-site iframe, sandboxed or not) and dedicated workers.
 //!
 //! Chromium runs such frames and workers as separate DevTools targets. Their
 //! `Network` and `Log` events are sent on the child target's own session, so
@@ -10,8 +10,9 @@
 //! page session), but it only resumes them (`Runtime.runIfWaitingForDebugger`):
 //! it never enables `Network`/`Log` on the child sessions, its handler does not
 //! track those sessions (so their events reach only browser-wide listeners,
-//! stripped of the session id that says which page they belong to), and its
-//! public API cannot send a command on an arbitrary session.
+//! stripped of the session id that says which page they belong to), a `Page`
+//! handle for a non-page target is never serviced, and its public API cannot
+//! send a command on an arbitrary session.
 //!
 //! So each page gets its own second DevTools connection (chromiumoxide's public
 //! [`chromiumoxide::Connection`] over the same browser websocket), used only
@@ -27,10 +28,20 @@
 //!    and the same `Target.setAutoAttach` on the child session, and only once
 //!    those have been answered, `Runtime.runIfWaitingForDebugger`.
 //!
-//! A frame starting under auto-attach with `waitForDebuggerOnStart` is held
-//! until *every* DevTools client that asked for it has resumed it, so the child
-//! cannot make its first request before `Network.enable` took effect, even
-//! though chromiumoxide resumes it on its own connection right away.
+//! A child that is attached waiting (`waitingForDebugger: true`: a frame whose
+//! navigation has a network response, a dedicated worker) stays paused until
+//! *every* DevTools client that asked for it has resumed it, so it cannot make
+//! its first request before `Network.enable` took effect, even though
+//! chromiumoxide resumes it on its own connection right away. (Checked by
+//! delaying the resume by 3 s: the child's first fetch waited for it.)
+//!
+//! Limit: an out-of-process frame that commits without a network request
+//! (`srcdoc`, `about:blank`, `data:`) is attached only after it started running
+//! (`waitingForDebugger: false`), so its first requests can be missed (its
+//! console entries are not: `Log.enable` replays them). That is why
+//! [`crate::Browser`] keeps sandboxed iframes in their parent's process (see
+//! `DISABLED_FEATURES` there): the usual case, a sandboxed `srcdoc` iframe, is
+//! then recorded on the page's own session.
 //!
 //! Neither request interception nor `Network.setCacheDisabled` is used here
 //! either (both would turn off the preflight cache).
@@ -45,6 +56,7 @@ use chromiumoxide::cdp::browser_protocol::network::{
     EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, EventResponseReceived,
 };
 use chromiumoxide::cdp::browser_protocol::target::SessionId;
+use chromiumoxide::error::CdpError;
 use chromiumoxide::types::{CallId, EventMessage, Message, Method, MethodId};
 use chromiumoxide::Connection;
 use futures::StreamExt;
@@ -69,7 +81,7 @@ pub struct ChildTarget {
     pub target_id: String,
     /// Target type as DevTools reports it: `"iframe"`, `"worker"`, …
     pub kind: String,
-    /// URL when attached (`"about:srcdoc"` for a `srcdoc` iframe).
+    /// Latest known URL (empty while a frame's first navigation is in flight).
     pub url: String,
     /// Target id of the target it was attached from (the page, or a parent
     /// iframe for nested ones).
@@ -204,9 +216,9 @@ impl ChildWatcher {
             Ok(events) => Ok(ChildWatcher { connection, events }),
             Err(e) => {
                 connection.abort();
-                Err(HarnessError::Launch(format!(
+                Err(HarnessError::Cdp(CdpError::msg(format!(
                     "watching the child targets (iframes, workers) of page {page_target_id}: {e}"
-                )))
+                ))))
             }
         }
     }
@@ -257,7 +269,7 @@ async fn drive(
                     }
                 }
                 // A message that is neither a response nor an event: skip it.
-                Some(Err(chromiumoxide::error::CdpError::InvalidMessage(..))) => {}
+                Some(Err(CdpError::InvalidMessage(..))) => {}
                 Some(Err(_)) | None => return,
             },
         }
@@ -287,6 +299,14 @@ impl Children {
             match event.method.as_ref() {
                 "Target.attachedToTarget" => self.on_attached(&session, &event.params),
                 "Target.detachedFromTarget" => self.on_detached(&event.params),
+                // Sent for auto-attached children, e.g. once a frame has committed its URL.
+                "Target.targetInfoChanged" => {
+                    let info = &event.params["targetInfo"];
+                    if let (Some(id), Some(url)) = (info["targetId"].as_str(), info["url"].as_str())
+                    {
+                        self.lock().on_child_info_changed(id, url);
+                    }
+                }
                 _ if self.children.contains(&session) => self.record(&session, event),
                 _ => {}
             }

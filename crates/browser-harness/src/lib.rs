@@ -6,6 +6,9 @@
 //! tests: every network request of a page (including preflights, which DevTools
 //! reports as separate requests), why a request failed (`corsErrorStatus`), and
 //! the console messages Chromium prints (`Log.entryAdded`, category `cors`).
+//! Requests of the page's iframes (e.g. sandboxed ones, which send
+//! `Origin: null`) and dedicated workers are recorded with the page's, also
+//! when they run as separate DevTools targets (out-of-process iframes).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), browser_harness::HarnessError> {
@@ -23,17 +26,23 @@
 //! Chromium is found with [`find_chromium`]; when it is missing, the error says
 //! how to install it. The crate never skips anything silently: callers decide.
 //!
+//! It turns off Chromium's `IsolateSandboxedIframes` feature, so sandboxed
+//! iframes of the page's site share the page's process and DevTools session:
+//! see `DISABLED_FEATURES` in `browser.rs` for why.
+//!
 //! Things this crate deliberately never does, because either one disables
 //! Chromium's preflight cache: enable request interception, or send
 //! `Network.setCacheDisabled {cacheDisabled: true}`.
 
 mod browser;
+mod children;
 mod chromium;
 mod error;
 mod page;
 mod recorder;
 
 pub use browser::Browser;
+pub use children::ChildTarget;
 pub use chromium::{find_chromium, INSTALL_HINT};
 pub use error::{HarnessError, Result};
 pub use page::LabPage;

@@ -6,6 +6,13 @@
 //! the requests it made have arrived, so assert on requests only after
 //! [`LabPage::wait_network_settled`], and on console text after
 //! [`LabPage::wait_console`].
+//!
+//! Requests and console messages of the page's frames and workers are
+//! recorded too. Same-process iframes (including sandboxed `srcdoc` ones, whose
+//! requests carry `Origin: null`) are part of the page's own target;
+//! out-of-process (cross-site) iframes and dedicated workers are separate
+//! DevTools targets, which the harness attaches to, over a second DevTools
+//! connection, before they start; see [`LabPage::child_targets`].
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -22,6 +29,7 @@ use chromiumoxide::Page;
 use futures::stream::{BoxStream, StreamExt};
 use serde_json::Value;
 
+use crate::children::{ChildTarget, ChildWatcher};
 use crate::error::{HarnessError, Result};
 use crate::recorder::{ConsoleEntry, NetworkRequest, Recorder};
 
@@ -37,10 +45,17 @@ const SETTLE_GRACE: Duration = Duration::from_millis(100);
 ///
 /// Created by [`crate::Browser::new_page`]. Recording stops when the `LabPage`
 /// is dropped.
+///
+/// What is recorded covers the page's own target (with its same-process
+/// iframes, e.g. sandboxed `srcdoc` ones) and its child targets
+/// (out-of-process iframes, dedicated workers): the query and wait methods and
+/// the event dump see all of them.
 pub struct LabPage {
     page: Page,
     recorder: Arc<Mutex<Recorder>>,
     task: tokio::task::JoinHandle<()>,
+    // Stops recording the child targets (and closes its connection) on drop.
+    _children: ChildWatcher,
 }
 
 impl Drop for LabPage {
@@ -58,9 +73,10 @@ enum Event {
 }
 
 impl LabPage {
-    /// Starts recording on `page` (expected to be on `about:blank`), then
+    /// Starts recording on `page` (expected to be on `about:blank`) and, over
+    /// a second DevTools connection to `ws_url`, on its child targets; then
     /// navigates it to `url`.
-    pub(crate) async fn open(page: Page, url: &str) -> Result<Self> {
+    pub(crate) async fn open(page: Page, ws_url: &str, url: &str) -> Result<Self> {
         let streams: Vec<BoxStream<'static, Event>> = vec![
             page.event_listener::<EventRequestWillBeSent>()
                 .await?
@@ -84,6 +100,8 @@ impl LabPage {
                 .boxed(),
         ];
         let recorder = Arc::new(Mutex::new(Recorder::default()));
+        let children =
+            ChildWatcher::start(ws_url, page.target_id().inner(), Arc::clone(&recorder)).await?;
         let sink = Arc::clone(&recorder);
         let task = tokio::spawn(async move {
             let mut events = futures::stream::select_all(streams);
@@ -102,6 +120,7 @@ impl LabPage {
             page,
             recorder,
             task,
+            _children: children,
         };
         // chromiumoxide already enables Network for every page; enabling it
         // again is harmless and makes the dependency explicit. Log is not
@@ -304,7 +323,16 @@ impl LabPage {
         }
     }
 
+    /// Snapshot of the child targets attached so far (out-of-process iframes,
+    /// dedicated workers), whose requests and console entries are recorded
+    /// with the page's. A same-process iframe is part of the page's own target
+    /// and is not listed.
+    pub fn child_targets(&self) -> Vec<ChildTarget> {
+        self.lock().children().to_vec()
+    }
+
     /// The raw event log, one JSON object per line, in chronological order.
+    /// Events of a child target carry its target id in a `target` field.
     pub fn events(&self) -> Vec<String> {
         self.lock().event_lines()
     }

@@ -17,6 +17,8 @@ use chromiumoxide::cdp::browser_protocol::network::{
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::children::ChildTarget;
+
 /// Why a request failed (`Network.loadingFailed`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Failure {
@@ -98,13 +100,15 @@ pub struct ConsoleEntry {
     pub url: Option<String>,
 }
 
-/// Everything recorded for one page.
+/// Everything recorded for one page: its own target and its child targets
+/// (out-of-process iframes, workers), in one place.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Recorder {
     requests: Vec<NetworkRequest>,
     /// Request id -> index in `requests` of its latest hop.
     latest: HashMap<String, usize>,
     console: Vec<ConsoleEntry>,
+    children: Vec<ChildTarget>,
     events: Vec<RawEvent>,
     /// Wall-clock seconds minus monotonic seconds, learnt from `requestWillBeSent`.
     clock_offset: Option<f64>,
@@ -126,6 +130,16 @@ enum Clock {
     WallMs(f64),
 }
 
+impl Clock {
+    /// The local wall clock, for events that carry no timestamp.
+    fn now() -> Clock {
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Clock::WallMs(since_epoch.as_secs_f64() * 1000.0)
+    }
+}
+
 /// The protocol's name for an enum value (what serde serializes it to).
 fn protocol_name<T: Serialize + std::fmt::Debug>(value: &T) -> String {
     match serde_json::to_value(value) {
@@ -143,6 +157,11 @@ impl Recorder {
     /// All console (`Log.entryAdded`) entries, in arrival order.
     pub fn console(&self) -> &[ConsoleEntry] {
         &self.console
+    }
+
+    /// The child targets (out-of-process iframes, workers) attached so far.
+    pub fn children(&self) -> &[ChildTarget] {
+        &self.children
     }
 
     /// The raw event log, one line per event in arrival order:
@@ -182,6 +201,85 @@ impl Recorder {
             name,
             fields,
         });
+    }
+
+    /// Adds `key: value` to the fields of the event logged last (e.g. which
+    /// child target an event came from).
+    pub(crate) fn tag_last_event(&mut self, key: &str, value: &str) {
+        if let Some(Value::Object(map)) = self.events.last_mut().map(|e| &mut e.fields) {
+            map.insert(key.to_string(), Value::String(value.to_string()));
+        }
+    }
+
+    /// A child target was attached (its events are recorded from now on).
+    pub(crate) fn on_child_attached(&mut self, child: ChildTarget, waiting_for_debugger: bool) {
+        self.push_event(
+            Clock::now(),
+            "Target.attachedToTarget",
+            json!({
+                "targetId": child.target_id,
+                "type": child.kind,
+                "url": child.url,
+                "parent": child.parent_target_id,
+                "waitingForDebugger": waiting_for_debugger,
+            }),
+        );
+        self.children.push(child);
+    }
+
+    /// A child target was detached (frame removed, worker gone…).
+    pub(crate) fn on_child_detached(&mut self, target_id: &str) {
+        if let Some(child) = self
+            .children
+            .iter_mut()
+            .rev()
+            .find(|c| c.target_id == target_id && !c.detached)
+        {
+            child.detached = true;
+        }
+        self.push_event(
+            Clock::now(),
+            "Target.detachedFromTarget",
+            json!({ "targetId": target_id }),
+        );
+    }
+
+    /// A child target's URL is known or changed (`Target.targetInfoChanged`).
+    pub(crate) fn on_child_info_changed(&mut self, target_id: &str, url: &str) {
+        let Some(child) = self
+            .children
+            .iter_mut()
+            .rev()
+            .find(|c| c.target_id == target_id && !c.detached)
+        else {
+            return;
+        };
+        if child.url != url {
+            child.url = url.to_string();
+            self.push_event(
+                Clock::now(),
+                "Target.targetInfoChanged",
+                json!({ "targetId": target_id, "url": url }),
+            );
+        }
+    }
+
+    /// Commands that enable recording on a child target failed.
+    pub(crate) fn on_child_setup_errors(&mut self, target_id: &str, errors: Value) {
+        self.push_event(
+            Clock::now(),
+            "Harness.childSetupFailed",
+            json!({ "targetId": target_id, "errors": errors }),
+        );
+    }
+
+    /// An event of a child target could not be parsed.
+    pub(crate) fn on_unparsed_event(&mut self, method: &str, target_id: &str, error: &str) {
+        self.push_event(
+            Clock::now(),
+            "Harness.unparsedEvent",
+            json!({ "method": method, "target": target_id, "error": error }),
+        );
     }
 
     /// The latest hop of request `id`, created as a placeholder if unseen.
@@ -232,6 +330,12 @@ impl Recorder {
                 new.finished = old.finished;
                 new.failed = old.failed;
             }
+            // Same id again without a redirect: the same request reported twice
+            // (e.g. by a frame's parent and by the frame's own target). Keep one record.
+            Some(i)
+                if ev.redirect_response.is_none()
+                    && self.requests[i].url == ev.request.url
+                    && self.requests[i].method == ev.request.method => {}
             // Same id again: a redirect hop. Close the previous hop with the redirect status.
             Some(i) => {
                 let prev = &mut self.requests[i];
@@ -438,6 +542,53 @@ mod tests {
         assert_eq!(
             (reqs[1].url.as_str(), reqs[1].finished),
             ("http://b/2", true)
+        );
+    }
+
+    #[test]
+    fn same_request_reported_twice_is_one_record() {
+        // E.g. by a frame's parent target and by the frame's own target.
+        let mut r = Recorder::default();
+        let first = rwbs("5", "http://a/x", "GET", 1.0, json!({"type": "script"}));
+        r.on_request_will_be_sent(&first);
+        r.on_loading_finished(&ev(
+            json!({"requestId": "5", "timestamp": 1.2, "encodedDataLength": 0.0}),
+        ));
+        r.on_request_will_be_sent(&first);
+        let reqs = r.requests();
+        assert_eq!(reqs.len(), 1, "{reqs:#?}");
+        assert!(reqs[0].finished);
+        assert_eq!(r.event_lines().len(), 3);
+    }
+
+    #[test]
+    fn child_targets_and_tagged_events() {
+        let mut r = Recorder::default();
+        let child = ChildTarget {
+            target_id: "T1".into(),
+            kind: "iframe".into(),
+            url: String::new(),
+            parent_target_id: "P".into(),
+            detached: false,
+        };
+        r.on_child_attached(child, true);
+        r.on_child_info_changed("T1", "http://b/frame");
+        r.on_child_info_changed("T1", "http://b/frame");
+        r.on_child_info_changed("unknown", "http://c/");
+        r.on_loading_finished(&ev(
+            json!({"requestId": "1", "timestamp": 1.0, "encodedDataLength": 0.0}),
+        ));
+        r.tag_last_event("target", "T1");
+        r.on_child_detached("T1");
+        let c = &r.children()[0];
+        assert_eq!((c.url.as_str(), c.detached), ("http://b/frame", true));
+        let lines = r.event_lines();
+        assert_eq!(lines.len(), 4, "{lines:#?}");
+        assert!(lines[0].contains("Target.attachedToTarget"), "{lines:#?}");
+        assert!(lines[1].contains("Target.targetInfoChanged"), "{lines:#?}");
+        assert!(
+            lines[2].contains("loadingFinished") && lines[2].contains("\"target\":\"T1\""),
+            "{lines:#?}"
         );
     }
 

@@ -22,7 +22,9 @@
 //!   `Vary: Origin` is added unless every origin is allowed, because the answer then depends on
 //!   the `Origin` header and caches must know.
 //!
-//! Method names match case-sensitively, header names case-insensitively.
+//! Method names match case-sensitively, header names case-insensitively. An
+//! `Access-Control-Request-Headers` no browser would send (not a list of tokens, over 64 names
+//! or 4 KiB) gets `400` without CORS headers.
 //!
 //! A [`Decision`] borrows from the policy and the request and allocates nothing (the broken
 //! `broken-trailing-slash` preset aside): deciding is on every request's path. Its reason is
@@ -348,6 +350,14 @@ fn decide_preflight<'a>(policy: &'a Policy, facts: &RequestFacts<'a>) -> Preflig
         .err()
         .or_else(|| check_headers(policy, facts.request_headers).err());
     if let Some(refusal) = refusal {
+        if let Refusal::HeaderList(_) = refusal {
+            // No browser sends this: a client probing the server gets a plain 400.
+            return PreflightDecision {
+                outcome: Outcome::Refused(refusal),
+                status: 400,
+                headers: CorsHeaders::default(),
+            };
+        }
         if !policy.debug {
             return refused_preflight(Outcome::Refused(refusal));
         }

@@ -104,8 +104,13 @@ where
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let shared = &*self.shared;
         let headers = request.headers();
+        let origin = single(headers, &header::ORIGIN).one();
+        let request_method = single(headers, &header::ACCESS_CONTROL_REQUEST_METHOD).one();
+        let request_headers = single(headers, &header::ACCESS_CONTROL_REQUEST_HEADERS);
+        // The request values a decision may echo, looked up once.
+        let echoes = [origin, request_method, request_headers.one()];
         let joined; // several Access-Control-Request-Headers lines, joined
-        let request_headers = match single(headers, &header::ACCESS_CONTROL_REQUEST_HEADERS) {
+        let request_headers = match request_headers {
             Lookup::One(v) => v.to_str().ok(),
             Lookup::None => None,
             Lookup::Many => {
@@ -115,12 +120,8 @@ where
         };
         let facts = RequestFacts {
             method: request.method().as_str(),
-            origin: single(headers, &header::ORIGIN)
-                .one()
-                .and_then(|v| v.to_str().ok()),
-            request_method: single(headers, &header::ACCESS_CONTROL_REQUEST_METHOD)
-                .one()
-                .and_then(|v| v.to_str().ok()),
+            origin: origin.and_then(|v| v.to_str().ok()),
+            request_method: request_method.and_then(|v| v.to_str().ok()),
             request_headers,
         };
         let actual = match engine::decide(&shared.policy, &facts) {
@@ -132,7 +133,7 @@ where
                     let out = response.headers_mut();
                     out.reserve(preflight.headers.len());
                     for (name, value) in preflight.headers.iter() {
-                        if let Some((name, value)) = line(shared, headers, name, value) {
+                        if let Some((name, value)) = line(shared, &echoes, name, value) {
                             out.append(name, value);
                         }
                     }
@@ -146,7 +147,7 @@ where
         let lines = actual
             .headers
             .iter()
-            .filter_map(|(name, value)| line(shared, headers, name, value))
+            .filter_map(|(name, value)| line(shared, &echoes, name, value))
             .collect();
         let vary_origin = actual.vary_origin;
         drop(actual); // ends the borrow of the request, which goes to the inner service
@@ -158,6 +159,7 @@ where
     }
 }
 
+#[derive(Clone, Copy)]
 enum Lookup<'a> {
     None,
     One(&'a HeaderValue),
@@ -196,12 +198,15 @@ fn join_lines(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
 /// One header line of the decision as `http` types, reusing request and policy values.
 fn line(
     shared: &Shared,
-    request: &HeaderMap,
+    echoes: &Echoes<'_>,
     name: &'static str,
     value: &str,
 ) -> Option<(HeaderName, HeaderValue)> {
-    Some((header_name(name), header_value(shared, request, value)?))
+    Some((header_name(name), header_value(shared, echoes, value)?))
 }
+
+/// `Origin`, `Access-Control-Request-Method` and `-Headers` of the request, when single.
+type Echoes<'a> = [Option<&'a HeaderValue>; 3];
 
 fn header_name(name: &'static str) -> HeaderName {
     match name {
@@ -216,20 +221,14 @@ fn header_name(name: &'static str) -> HeaderName {
     }
 }
 
-fn header_value(shared: &Shared, request: &HeaderMap, value: &str) -> Option<HeaderValue> {
+fn header_value(shared: &Shared, echoes: &Echoes<'_>, value: &str) -> Option<HeaderValue> {
     // A request header's own value (origin, requested method, requested headers)?
-    let is_same = |v: &HeaderValue| {
+    let is_same = |v: &&&HeaderValue| {
         let bytes = v.as_bytes();
         bytes.as_ptr() == value.as_ptr() && bytes.len() == value.len()
     };
-    for name in [
-        &header::ORIGIN,
-        &header::ACCESS_CONTROL_REQUEST_METHOD,
-        &header::ACCESS_CONTROL_REQUEST_HEADERS,
-    ] {
-        if let Some(v) = request.get(name).filter(|v| is_same(v)) {
-            return Some(v.clone());
-        }
+    if let Some(v) = echoes.iter().flatten().find(is_same) {
+        return Some((*v).clone());
     }
     Some(match value {
         "*" => HeaderValue::from_static("*"),

@@ -1,5 +1,10 @@
-//! Process plumbing shared by the lab's binaries, so each `main` stays a few lines long:
-//! logging set up from `RUST_LOG`, the signals that stop a server, and the exit on bad settings.
+//! Process plumbing shared by the lab's servers, so each `main` stays a few lines long:
+//! logging set up from `RUST_LOG`, the signals that stop a server, the exit on bad settings,
+//! and [`serve`], the HTTP accept loop with the limits a public-facing lab needs.
+
+pub mod serve;
+
+pub use serve::serve;
 
 use cors_policy::ConfigErrors;
 

@@ -78,9 +78,7 @@ pub async fn run(
     config: OriginConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(config))
-        .with_graceful_shutdown(shutdown)
-        .await
+    lab_process::serve(listener, app(config), shutdown).await
 }
 
 /// `origin-server`: serves the CORS Lab page.
