@@ -94,7 +94,7 @@ fn origin_like_text() -> impl Strategy<Value = String> {
     ]
 }
 
-/// A hop of mutations that turn an allowed origin into something that must not match it.
+/// One of a dozen mutations that turn an allowed origin into text that must not match it.
 fn near_miss(origin: &str, other: &str, pick: usize) -> String {
     let (scheme, rest) = origin.split_once("://").unwrap();
     match pick % 12 {
@@ -749,6 +749,9 @@ proptest! {
 
     /// The same for what no browser sends: arbitrary `Access-Control-Request-Method` and
     /// `-Headers` text. The engine may refuse it; whatever it allows, its answer must still pass.
+    /// (This found the engine echoing a non-token method, such as `[`, into
+    /// `Access-Control-Allow-Methods` under `CORS_ALLOW_METHODS=*` with credentials; see
+    /// `requested_method_must_be_a_token_even_under_any_method` in src/engine.rs.)
     #[test]
     fn hostile_preflights_allowed_only_with_a_passing_answer(
         generated in generated_policy(None),

@@ -86,7 +86,7 @@ pub struct CorsLab<S> {
 }
 
 /// Header lines to set on an actual response, inline: there are at most four.
-type Lines = SmallVec<[(HeaderName, HeaderValue); 6]>;
+type Lines = SmallVec<[(HeaderName, HeaderValue); 4]>;
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for CorsLab<S>
 where
@@ -277,7 +277,7 @@ where
                 let out = response.headers_mut();
                 // The engine's value replaces the handler's; a second line of the same name
                 // (only `broken-double-origin` makes one) is appended.
-                let repeated: SmallVec<[bool; 6]> = (0..lines.len())
+                let repeated: SmallVec<[bool; 4]> = (0..lines.len())
                     .map(|i| lines[..i].iter().any(|(n, _)| *n == lines[i].0))
                     .collect();
                 for ((name, value), repeated) in lines.drain(..).zip(repeated) {
