@@ -30,6 +30,8 @@ fn start() -> (Child, String) {
             return (child, addr.to_string());
         }
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the lab printed no API line");
 }
 
