@@ -1,19 +1,25 @@
-// CORS Lab page: reads the page context from <body data-*>, shows the API policy, renders the
-// scenario cards from /scenarios.json, runs them, and keeps the live journal panel.
+// CORS Lab page: reads the page context from <body data-*>, shows and switches the API policy,
+// renders the scenario catalogue from /scenarios.json, runs scenarios, draws the workflow of the
+// last run, keeps the live journal, and follows shareable links:
+//   #scenario=<id>&preset=<name>   scroll to and highlight a card; offer to switch to the preset
+//   #autorun=<id>,<id>,…            run these scenarios once the page is ready (for teachers)
 
 import { h, fill } from './dom.js';
 import { JournalPanel } from './journal.js';
 import { runScenario, verdictMode } from './runner.js';
-import { renderCard, markRunning, showResult } from './cards.js';
+import { renderCard, markRunning, showResult, updateCardForPolicy, shareHash } from './cards.js';
+import { PolicyPanel } from './policy.js';
+import { renderWorkflow } from './workflow.js';
 
 function readContext(body) {
   const d = body.dataset;
   return {
     apiUrl: (d.apiUrl ?? '').replace(/\/+$/, ''),
     role: d.role ?? '',
-    trustedUrl: d.trustedUrl ?? '',
-    untrustedUrl: d.untrustedUrl ?? '',
+    trustedUrl: (d.trustedUrl ?? '').replace(/\/+$/, ''),
+    untrustedUrl: (d.untrustedUrl ?? '').replace(/\/+$/, ''),
     pageOrigin: d.pageOrigin || window.location.origin,
+    secret: d.labSecret ?? '',
   };
 }
 
@@ -27,83 +33,94 @@ function markOwnLink(ctx) {
   }
 }
 
-async function loadPolicy(ctx) {
-  const preset = document.getElementById('policy-preset');
-  const summary = document.getElementById('policy-summary');
-  const tbody = document.getElementById('policy-fields');
-  try {
-    const res = await fetch(`${ctx.apiUrl}/_lab/policy`, { cache: 'no-store' });
-    if (!res.ok) throw new Error(`status ${res.status}`);
-    const policy = await res.json();
-    preset.textContent = policy.preset ?? '(custom)';
-    preset.dataset.preset = policy.preset ?? '';
-    summary.textContent = policy.summary ?? '';
-    showBrokenPreset(policy);
-    const fieldsBox = document.getElementById('policy-fields-box');
-    if (fieldsBox) fieldsBox.hidden = !(policy.fields ?? []).length;
-    fill(tbody, (policy.fields ?? []).map((f) =>
-      h('tr', {},
-        h('th', { scope: 'row' }, h('code', {}, f.name)),
-        h('td', {}, h('code', {}, f.variable)),
-        h('td', {}, f.value === '' || f.value === null || f.value === undefined ? h('span', { class: 'muted' }, '(empty)') : h('code', {}, String(f.value))),
-        h('td', { class: 'muted' }, f.source ?? ''))));
-  } catch (e) {
-    const fieldsBox = document.getElementById('policy-fields-box');
-    if (fieldsBox) fieldsBox.hidden = true;
-    preset.textContent = 'unknown';
-    preset.dataset.preset = '';
-    summary.textContent = '';
-    summary.append(
-      h('strong', { class: 'bad-text' }, 'The API did not answer'),
-      ` at ${ctx.apiUrl}/_lab/policy (${e.message ?? e}). Is the lab running (`, h('code', {}, 'cargo run'), ')?');
+function hostOf(url) {
+  try { return new URL(url).hostname; } catch { return String(url); }
+}
+
+function showRoleNote(ctx) {
+  const note = document.getElementById('role-note');
+  if (!note) return;
+  if (ctx.role === 'trusted') {
+    fill(note, h('strong', {}, 'You are on the trusted page. '),
+      'The default policy (strict) allows this origin. Open the ',
+      h('a', { href: `${ctx.untrustedUrl}/` }, 'untrusted page'),
+      ' beside it: the same scenarios, from another site, are refused.');
+  } else if (ctx.role === 'untrusted') {
+    fill(note, h('strong', {}, 'You are on the untrusted page. '),
+      hostOf(ctx.pageOrigin) === hostOf(ctx.apiUrl)
+        ? `${ctx.pageOrigin} is another origin than the trusted page, and strict does not allow it. The policy is read-only here; switch it from the `
+        : `${ctx.pageOrigin} is another origin than the trusted page, on another site than the API (${hostOf(ctx.pageOrigin)} is not ${hostOf(ctx.apiUrl)}), and strict does not allow it. The policy is read-only here; switch it from the `,
+      h('a', { href: `${ctx.trustedUrl}/` }, 'trusted page'), '.');
   }
 }
 
-// A preset that is broken on purpose: say so, with the mistake, its symptom and the fix.
-function showBrokenPreset(policy) {
-  const box = document.getElementById('policy-broken');
-  if (!box) return;
-  const info = policy.broken ? (policy.presets ?? []).find((p) => p.name === policy.preset) : null;
-  if (!info) {
-    box.hidden = true;
-    return;
-  }
-  fill(box,
-    h('p', {}, h('strong', {}, 'This preset is broken on purpose. '), info.mistake ?? ''),
-    info.symptom ? h('p', {}, h('strong', {}, 'Symptom: '), info.symptom) : null,
-    info.fix ? h('p', {}, h('strong', {}, 'Fix: '), info.fix) : null);
-  box.hidden = false;
-}
-
-async function loadScenarios() {
+async function loadCatalogue() {
   const res = await fetch('/scenarios.json', { cache: 'no-store' });
   if (!res.ok) throw new Error(`GET /scenarios.json answered ${res.status}`);
   const data = await res.json();
   if (!Array.isArray(data?.scenarios)) throw new Error('scenarios.json has no "scenarios" list');
-  return data.scenarios;
+  return { scenarios: data.scenarios, groups: Array.isArray(data.groups) ? data.groups : [] };
 }
 
-function renderScenarioList(container, scenarios, ctx, onRun) {
-  fill(container, scenarios.map((s) => renderCard(s, ctx, onRun)));
+const slug = (text) => String(text).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+
+/** The cards, grouped in catalogue order, with a heading and intro per group. */
+function renderGroups(list, nav, { scenarios, groups }, ctx, onRun) {
+  const order = [];
+  for (const s of scenarios) if (!order.includes(s.group)) order.push(s.group);
+  const intro = new Map(groups.map((g) => [g.name, g.intro]));
+  fill(list, order.map((group) => {
+    const members = scenarios.filter((s) => s.group === group);
+    return h('section', { class: 'group', id: `group-${slug(group)}`, 'aria-labelledby': `group-${slug(group)}-title` },
+      h('h3', { class: 'group__title', id: `group-${slug(group)}-title` }, group, h('span', { class: 'group__count' }, ` ${members.length}`)),
+      intro.get(group) ? h('p', { class: 'group__intro' }, intro.get(group)) : null,
+      members.map((s) => renderCard(s, ctx, onRun)));
+  }));
+  fill(nav, order.map((group) => h('a', { href: `#group-${slug(group)}` }, group)));
+}
+
+/** `#scenario=…&preset=…&autorun=…` → { scenario, preset, autorun: [] }; plain anchors give {}. */
+export function parseHash(hash) {
+  const text = String(hash ?? '').replace(/^#/, '');
+  if (!text.includes('=')) return { autorun: [] };
+  const p = new URLSearchParams(text);
+  return {
+    scenario: p.get('scenario') ?? '',
+    preset: p.get('preset') ?? '',
+    autorun: (p.get('autorun') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+  };
 }
 
 async function main() {
   const ctx = readContext(document.body);
   markOwnLink(ctx);
-  loadPolicy(ctx);
+  showRoleNote(ctx);
 
   let scenarios = [];
   const byId = new Map();
   const running = new Map(); // id → promise of the current run
+  const offerBox = document.getElementById('share-offer');
+  let wanted = { autorun: [] }; // the parsed hash
 
-  const modeForRun = (run) => {
-    if (!run) return null;
+  const policyPanel = new PolicyPanel(ctx, {
+    onChange: (policy) => {
+      for (const s of scenarios) {
+        const card = document.getElementById(`scenario-${s.id}`);
+        if (card) updateCardForPolicy(card, s, policy, ctx);
+      }
+      showOffer();
+    },
+  });
+  policyPanel.load();
+
+  const scenarioForRun = (run) => {
+    if (!run) return '';
     // Run ids are `${scenarioId}-${time}-${counter}`; take the longest scenario id that fits.
     let best = null;
     for (const s of scenarios) {
       if (run.startsWith(`${s.id}-`) && (!best || s.id.length > best.id.length)) best = s;
     }
-    return best ? verdictMode(best) : null;
+    return best ? best.id : '';
   };
 
   const panel = new JournalPanel({
@@ -112,8 +129,32 @@ async function main() {
     empty: document.getElementById('journal-empty'),
     status: document.getElementById('journal-status'),
     clearButton: document.getElementById('journal-clear'),
-    modeForRun,
+    count: document.getElementById('journal-count'),
+    filters: {
+      scenario: document.getElementById('journal-filter-scenario'),
+      kind: document.getElementById('journal-filter-kind'),
+      verdict: document.getElementById('journal-filter-verdict'),
+    },
+    scenarioForRun,
+    modeForRun: (run) => {
+      const id = scenarioForRun(run);
+      return id ? verdictMode(byId.get(id)) : null;
+    },
+    onPolicy: (policy) => policyPanel.set(policy, { source: 'event' }),
+    onReconnect: () => policyPanel.load(),
   });
+
+  // The workflow diagram at the top follows the last run.
+  const diagram = document.getElementById('workflow-diagram');
+  const caption = document.getElementById('workflow-caption');
+  fill(diagram, renderWorkflow(ctx));
+
+  function showLastRun(scenario, result) {
+    fill(diagram, renderWorkflow(ctx, scenario, result));
+    const word = { pass: 'passed', blocked: `blocked (${result.corsError})`, unreached: 'unreached' }[result.outcome] ?? result.outcome;
+    fill(caption, 'Last run: ', h('a', { href: `#scenario-${scenario.id}` }, scenario.title), ` — ${word}`,
+      result.preset ? `, under ${result.preset}.` : '.');
+  }
 
   function run(id) {
     if (running.has(id)) return running.get(id);
@@ -121,9 +162,12 @@ async function main() {
     const card = document.getElementById(`scenario-${id}`);
     if (!scenario || !card) return Promise.reject(new Error(`no scenario ${id}`));
     markRunning(card);
-    const p = runScenario(scenario, ctx)
+    const p = policyPanel.ready
+      .then(() => runScenario(scenario, ctx, policyPanel.policy))
       .then((result) => {
-        showResult(card, scenario, result, ctx);
+        showResult(card, scenario, result, ctx, policyPanel.policy);
+        updateCardForPolicy(card, scenario, policyPanel.policy, ctx);
+        showLastRun(scenario, result);
         return result;
       })
       .finally(() => running.delete(id));
@@ -132,13 +176,13 @@ async function main() {
   }
 
   const runAllButton = document.getElementById('run-all');
-  async function runAll() {
+  async function runAll(ids = scenarios.map((s) => s.id)) {
     runAllButton.disabled = true;
     const results = [];
     try {
-      for (const [i, s] of scenarios.entries()) {
-        runAllButton.textContent = `Running ${i + 1} of ${scenarios.length}…`;
-        results.push(await run(s.id));
+      for (const [i, id] of ids.entries()) {
+        runAllButton.textContent = `Running ${i + 1} of ${ids.length}…`;
+        results.push(await run(id));
       }
     } finally {
       runAllButton.disabled = false;
@@ -148,22 +192,106 @@ async function main() {
   }
   runAllButton.addEventListener('click', () => { runAll().catch((e) => console.error(e)); });
 
+  // Shareable links ------------------------------------------------------------------------
+
+  function highlight(id) {
+    for (const el of document.querySelectorAll('.scenario.is-highlighted')) el.classList.remove('is-highlighted');
+    const card = document.getElementById(`scenario-${id}`);
+    if (!card) return;
+    card.classList.add('is-highlighted');
+    card.scrollIntoView({ block: 'start' });
+    card.focus({ preventScroll: true });
+  }
+
+  // The offer sits in the shared card (which the link scrolled to), or at the top without one.
+  function showOffer() {
+    const want = wanted.preset;
+    const policy = policyPanel.policy;
+    for (const el of document.querySelectorAll('.scenario .share-offer')) el.remove();
+    if (!offerBox) return;
+    offerBox.hidden = true;
+    fill(offerBox);
+    if (!want || !policy || want === policy.preset) return;
+    const card = wanted.scenario ? document.getElementById(`scenario-${wanted.scenario}`) : null;
+    let box = offerBox;
+    if (card) {
+      box = h('div', { class: 'share-offer share-offer--card', role: 'region', 'aria-label': 'Shared link' });
+      card.querySelector('.scenario__head').after(box);
+    }
+    const known = (policy.presets ?? []).some((p) => p.name === want);
+    const dismiss = h('button', { type: 'button', class: 'button button--small' }, `Keep ${policy.preset}`);
+    dismiss.addEventListener('click', () => {
+      wanted = { ...wanted, preset: '' };
+      showOffer();
+    });
+    const lead = ['This link was shared for the preset ', h('code', {}, want), wanted.scenario ? [' (scenario ', h('code', {}, wanted.scenario), ')'] : null,
+      '; the API runs ', h('code', {}, policy.preset), ' now. '];
+    let body;
+    if (!known) {
+      body = [...lead, `The API does not know a preset called “${want}”.`, ' ', dismiss];
+    } else if (policyPanel.canSwitch()) {
+      const yes = h('button', { type: 'button', class: 'button button--primary button--small' }, `Switch to ${want}`);
+      yes.addEventListener('click', async () => {
+        yes.disabled = true;
+        await policyPanel.switchTo({ variables: { CORS_PRESET: want } });
+        yes.disabled = false;
+      });
+      body = [...lead, 'Switching changes it for every open page. ', yes, ' ', dismiss];
+    } else if (ctx.role === 'trusted') {
+      body = [...lead, 'Switching at runtime is off here: restart with ', h('code', {}, `CORS_PRESET=${want}`), '. ', dismiss];
+    } else {
+      body = [...lead, 'Only the trusted page can switch: ',
+        h('a', { href: `${ctx.trustedUrl}/${shareHash(wanted.scenario || 'get-simple', want)}` }, 'open this link on the trusted page'),
+        ', switch there, and come back. ', dismiss];
+    }
+    fill(box, h('p', {}, body));
+    box.hidden = false;
+  }
+
+  let autorunDone = '';
+  async function followHash() {
+    // Plain anchors (#policy, #scenario-get-simple) leave the shared-link state alone.
+    const parsed = parseHash(window.location.hash);
+    if (!(parsed.scenario || parsed.preset || parsed.autorun.length)) return;
+    wanted = parsed;
+    if (wanted.scenario && byId.has(wanted.scenario)) highlight(wanted.scenario);
+    showOffer();
+    const list = wanted.autorun.filter((id) => byId.has(id));
+    const key = list.join(',');
+    if (list.length && key !== autorunDone) {
+      autorunDone = key;
+      await policyPanel.ready;
+      await runAll(list).catch((e) => console.error(e));
+      if (wanted.scenario && byId.has(wanted.scenario)) highlight(wanted.scenario);
+    }
+  }
+
   // A handle for the console and for tests driving the page.
-  window.corsLab = { ctx, run, runAll, get scenarios() { return scenarios; } };
+  window.corsLab = {
+    ctx, run, runAll,
+    get scenarios() { return scenarios; },
+    get policy() { return policyPanel.policy; },
+    switchPolicy: (body) => policyPanel.switchTo(body),
+  };
 
   const list = document.getElementById('scenario-list');
   try {
-    scenarios = await loadScenarios();
+    const catalogue = await loadCatalogue();
+    scenarios = catalogue.scenarios;
     for (const s of scenarios) byId.set(s.id, s);
-    renderScenarioList(list, scenarios, ctx, (id) => { run(id).catch((e) => console.error(e)); });
+    renderGroups(list, document.getElementById('group-nav'), catalogue, ctx, (id) => { run(id).catch((e) => console.error(e)); });
+    if (policyPanel.policy) policyPanel.onChange(policyPanel.policy);
+    panel.setScenarios(scenarios);
     document.body.dataset.ready = 'true';
   } catch (e) {
     runAllButton.disabled = true;
     fill(list, h('p', { class: 'bad-text' }, `Could not load the scenarios: ${e.message ?? e}`));
     document.body.dataset.ready = 'error';
   }
-  // After the catalogue, so the panel knows each run's credentials mode.
+  // After the catalogue, so the panel knows each run's scenario and credentials mode.
   panel.start();
+  window.addEventListener('hashchange', () => { followHash(); });
+  followHash();
 }
 
 main();

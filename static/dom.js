@@ -76,6 +76,21 @@ export async function copyText(text) {
   }
 }
 
+/** HH:MM:SS, the clock time a learner can find again in DevTools. */
+export function formatClock(ms) {
+  if (typeof ms !== 'number') return '';
+  const d = new Date(ms);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** The value of a header in a list of [name, value] pairs (case-insensitive), or null. */
+export function headerValue(pairs, name) {
+  const n = String(name).toLowerCase();
+  const found = (pairs ?? []).filter(([k]) => String(k).toLowerCase() === n).map(([, v]) => v);
+  return found.length ? found.join(', ') : null;
+}
+
 export function formatTime(ms) {
   if (typeof ms !== 'number') return '';
   const d = new Date(ms);

@@ -47,12 +47,12 @@ Object.assign(EXPLANATIONS, {
     stage: 'preflight',
   },
   MethodDisallowedByPreflightResponse: {
-    what: 'The preflight answer’s Access-Control-Allow-Methods did not list the request method. The comparison is case-sensitive, and GET, HEAD and POST never need listing.',
+    what: 'The preflight answer’s Access-Control-Allow-Methods did not list the request method. The comparison is case-sensitive (patch is not PATCH), and GET, HEAD and POST never need listing.',
     fix: 'Add the method to CORS_ALLOW_METHODS (e.g. CORS_ALLOW_METHODS=GET,POST,PUT,DELETE).',
     stage: 'preflight',
   },
   HeaderDisallowedByPreflightResponse: {
-    what: 'The script set a request header that the preflight answer’s Access-Control-Allow-Headers did not list.',
+    what: 'The script set a request header that the preflight answer’s Access-Control-Allow-Headers did not list (the console names it). Header names compare case-insensitively.',
     fix: 'Add the header name to CORS_ALLOW_HEADERS (e.g. CORS_ALLOW_HEADERS=content-type,x-token).',
     stage: 'preflight',
   },

@@ -1,6 +1,8 @@
-// Journal entries: how one entry is shown, and the live panel fed by server-sent events.
+// Journal entries: how one entry is shown, and the live panel fed by server-sent events
+// (`event: entry` for each exchange, `event: policy` after a runtime switch).
 
-import { h, fill, headerTable, isCorsHeader, formatTime } from './dom.js';
+import { h, fill, headerTable, isCorsHeader, formatTime, formatClock } from './dom.js';
+import { preflightMaxAge } from './runner.js';
 
 const MAX_ENTRIES = 200;
 
@@ -14,6 +16,14 @@ function statusBadge(status) {
   const s = Number(status);
   const cls = s >= 500 ? 'status--5xx' : s >= 400 ? 'status--4xx' : s >= 300 ? 'status--3xx' : 'status--2xx';
   return h('span', { class: `status ${cls}`, title: `HTTP status ${status}` }, String(status));
+}
+
+/** "pass" | "blocked" | "not-cors" for one credentials mode's verdict of an entry. */
+export function verdictClass(entry, mode = 'omit') {
+  const v = entry?.verdict?.[mode] ?? entry?.verdict?.omit;
+  if (!v) return '';
+  if (v.not_cors) return 'not-cors';
+  return v.pass ? 'pass' : 'blocked';
 }
 
 /** A small pass/blocked chip for one credentials mode's verdict. */
@@ -71,9 +81,14 @@ function allHeaders(entry) {
   ];
 }
 
+function cacheLine(note) {
+  return note ? h('p', { class: 'entry__cache small' }, h('span', { class: 'badge badge--cache' }, 'cached preflight'), ' ', note) : null;
+}
+
 /** Full detail, for the journal panel. */
-function entryBodyFull(entry) {
+function entryBodyFull(entry, note) {
   return [
+    cacheLine(note),
     h('dl', { class: 'facts' },
       fact('Request', `${entry.method} ${entry.url ?? entry.path}`),
       fact('Origin', entry.origin),
@@ -96,18 +111,26 @@ function entryBodyFull(entry) {
   ];
 }
 
+/** `name: value` lines, compact enough for a narrow column. */
+function headerLines(pairs, { empty = 'none' } = {}) {
+  if (!pairs.length) return h('p', { class: 'small bad-text' }, empty);
+  return h('dl', { class: 'hlines' },
+    pairs.map(([k, v]) => h('div', {}, h('dt', {}, `${k}:`), ' ', h('dd', {}, v === null || v === undefined || v === '' ? '—' : String(v)))));
+}
+
 /** What matters for one run, for a scenario card: `mode` is the credentials mode the code used. */
-function entryBodyCompact(entry, mode) {
+function entryBodyCompact(entry, mode, note) {
   const other = mode === 'include' ? 'omit' : 'include';
+  const sent = [['Origin', entry.origin ?? '(none)']];
+  if (entry.kind === 'preflight' || entry.request_method) sent.push(['Access-Control-Request-Method', entry.request_method]);
+  if (entry.kind === 'preflight' || entry.request_headers) sent.push(['Access-Control-Request-Headers', entry.request_headers]);
+  sent.push(['Cookie', entry.cookie_sent ? '(sent)' : '(none)']);
   return [
-    h('dl', { class: 'facts' },
-      fact('Request', `${entry.method} ${entry.url ?? entry.path}`),
-      fact('Origin', entry.origin),
-      entry.kind === 'preflight' || entry.request_method ? fact('Access-Control-Request-Method', entry.request_method) : null,
-      entry.kind === 'preflight' || entry.request_headers ? fact('Access-Control-Request-Headers', entry.request_headers) : null,
-      fact('Cookie sent', entry.cookie_sent ? 'yes' : 'no', { code: false })),
-    h('p', { class: 'entry__label' }, 'CORS response headers'),
-    corsResponse(entry),
+    cacheLine(note),
+    h('p', { class: 'entry__label' }, 'Received'),
+    headerLines(sent),
+    h('p', { class: 'entry__label' }, `Answered ${entry.status}, with`),
+    headerLines(entry.cors_response ?? [], { empty: 'no Access-Control-* header at all' }),
     decisionLine(entry),
     h('details', { class: 'entry__headers' },
       h('summary', {}, 'All headers, and the verdict with credentials ', other === 'include' ? 'included' : 'omitted'),
@@ -128,23 +151,27 @@ function entrySummary(entry) {
 
 /**
  * One entry as an expandable <details> (journal panel) or an always-open block (scenario card).
- * `mode` ("omit"/"include"), when known, picks the verdict that matters.
+ * `mode` ("omit"/"include"), when known, picks the verdict that matters; `note` is a
+ * preflight-cache note for an actual request that was not preflighted.
  */
-export function renderEntry(entry, { mode = null, collapsible = true } = {}) {
+export function renderEntry(entry, { mode = null, collapsible = true, note = '' } = {}) {
   const cls = `entry entry--${entry.kind === 'preflight' ? 'preflight' : 'actual'}`;
   const dataset = { entryId: entry.id, kind: entry.kind, run: entry.run ?? '' };
-  const meta = h('span', { class: 'entry__meta' },
-    h('span', { class: 'entry__chips' }, verdictChips(entry, mode)),
-    ` ${formatTime(entry.time_ms)}`,
-    entry.origin ? ` · from ${entry.origin}` : ' · no Origin');
   if (collapsible) {
-    // The body is built on first open: the panel holds up to 200 entries.
+    const meta = h('span', { class: 'entry__meta' },
+      h('span', { class: 'entry__chips' }, verdictChips(entry, mode)),
+      ` ${formatTime(entry.time_ms)}`,
+      entry.origin ? ` · from ${entry.origin}` : ' · no Origin',
+      entry.run ? ` · ${entry.run}` : '');
+    // The body is built on first open: the panel holds up to 200 entries. The cache note is in
+    // the summary already.
     const body = h('div', { class: 'entry__body' });
     const details = h('details', { class: cls, dataset },
-      h('summary', { class: 'entry__summary' }, entrySummary(entry), meta),
+      h('summary', { class: 'entry__summary' }, entrySummary(entry), meta,
+        note ? h('span', { class: 'entry__cache-inline' }, h('span', { class: 'badge badge--cache' }, 'cached preflight'), ` ${note}`) : null),
       body);
     details.addEventListener('toggle', () => {
-      if (details.open && !body.hasChildNodes()) fill(body, entryBodyFull(entry));
+      if (details.open && !body.hasChildNodes()) fill(body, entryBodyFull(entry, ''));
     });
     return details;
   }
@@ -152,24 +179,64 @@ export function renderEntry(entry, { mode = null, collapsible = true } = {}) {
     h('div', { class: 'entry__summary' },
       entrySummary(entry),
       h('span', { class: 'entry__chips' }, verdictChips(entry, mode))),
-    h('div', { class: 'entry__body' }, entryBodyCompact(entry, mode ?? 'omit')));
+    h('div', { class: 'entry__body' }, entryBodyCompact(entry, mode ?? 'omit', note)));
 }
 
 /**
- * The live journal panel: initial list from /_lab/journal, then `event: entry` from /_lab/events.
- * `modeForRun(run)` may return the credentials mode of a run started by this page.
+ * For an actual request that a preflight of an earlier request of the same URL and method
+ * covered (a cache hit), the note "this PUT was not preflighted: allowed by the preflight at …".
+ * `entries` is everything known, any order.
+ */
+export function cacheNoteFor(entry, entries, mode = 'omit') {
+  if (entry.kind !== 'actual' || !entry.origin) return '';
+  const before = entries.filter((e) => e.id < entry.id && e.url === entry.url).sort((a, b) => a.id - b.id);
+  let preflight = null;
+  let used = false; // has an actual request already followed that preflight?
+  for (const e of before) {
+    if (e.kind === 'preflight' && e.request_method === entry.method) {
+      preflight = e;
+      used = false;
+    } else if (e.kind === 'actual' && e.method === entry.method) {
+      used = true;
+    }
+  }
+  if (!preflight || !used || preflight.verdict?.[mode]?.pass === false) return '';
+  return `this ${entry.method} was not preflighted: allowed by the preflight at ${formatClock(preflight.time_ms)} (${preflightMaxAge(preflight).text})`;
+}
+
+/**
+ * The live journal panel: initial list from /_lab/journal, then the event stream.
+ * `scenarioForRun(run)` → the scenario id of a run (run ids start with it), or '';
+ * `modeForRun(run)` → its credentials mode, or null; `onPolicy(policy)` gets `event: policy`.
  */
 export class JournalPanel {
-  constructor({ apiUrl, list, empty, status, clearButton, modeForRun = () => null }) {
+  constructor({ apiUrl, list, empty, status, clearButton, count, filters = {}, modeForRun = () => null,
+    scenarioForRun = () => '', onPolicy = () => {}, onReconnect = () => {} }) {
     this.apiUrl = String(apiUrl).replace(/\/+$/, '');
     this.list = list;
     this.empty = empty;
     this.status = status;
+    this.count = count;
+    this.filters = filters; // { scenario, kind, verdict }: <select>s
     this.modeForRun = modeForRun;
-    this.items = []; // { id, node }, newest (highest id) first
+    this.scenarioForRun = scenarioForRun;
+    this.onPolicy = onPolicy;
+    this.onReconnect = onReconnect;
+    this.items = []; // { id, entry, node }, newest (highest id) first
     this.ids = new Set();
     this.clearedBelow = 0; // entries with id <= this were cleared from the view
     clearButton?.addEventListener('click', () => this.clear());
+    for (const select of Object.values(filters)) select?.addEventListener('change', () => this.applyFilters());
+  }
+
+  /** Fill the scenario filter with the catalogue's ids. */
+  setScenarios(scenarios) {
+    const select = this.filters.scenario;
+    if (!select) return;
+    fill(select,
+      h('option', { value: '' }, 'all'),
+      scenarios.map((s) => h('option', { value: s.id }, s.id)),
+      h('option', { value: '-' }, 'no scenario (curl, other tools)'));
   }
 
   start() {
@@ -188,8 +255,8 @@ export class JournalPanel {
       const newest = entries.reduce((m, e) => Math.max(m, e.id ?? 0), 0);
       const shown = Math.max(this.items[0]?.id ?? 0, this.clearedBelow);
       if (newest < shown) this.reset();
-      // Newest first from the server; only the newest MAX_ENTRIES matter.
-      for (const e of entries.slice(0, MAX_ENTRIES)) this.add(e);
+      // Oldest first, so that each entry's cache note sees the entries before it.
+      for (const e of entries.slice(0, MAX_ENTRIES).reverse()) this.add(e);
     } catch (e) {
       this.setStatus('error', `journal unavailable (${e.message ?? e})`);
     }
@@ -205,7 +272,10 @@ export class JournalPanel {
     let hadError = false;
     es.addEventListener('open', () => {
       this.setStatus('live', 'live');
-      if (hadError) this.loadInitial(); // fill what was missed while disconnected
+      // Whatever was recorded before the stream was open (or while it was down) comes from the
+      // journal itself; entries already shown are skipped by id.
+      this.loadInitial();
+      if (hadError) this.onReconnect();
       hadError = false;
     });
     es.addEventListener('error', () => {
@@ -220,6 +290,16 @@ export class JournalPanel {
         console.warn('CORS Lab: unreadable journal event', e, ev.data);
       }
     });
+    es.addEventListener('policy', (ev) => {
+      let policy;
+      try {
+        policy = JSON.parse(ev.data);
+      } catch (e) {
+        console.warn('CORS Lab: unreadable policy event', e, ev.data);
+        return;
+      }
+      this.onPolicy(policy);
+    });
     this.source = es;
   }
 
@@ -233,14 +313,23 @@ export class JournalPanel {
     if (!entry || typeof entry.id !== 'number' || this.ids.has(entry.id) || entry.id <= this.clearedBelow) return;
     // Older than everything shown while the panel is full: not worth showing.
     if (this.items.length >= MAX_ENTRIES && entry.id < this.items[this.items.length - 1].id) return;
-    const node = h('li', { class: 'journal__item' }, renderEntry(entry, { mode: this.modeForRun(entry.run) }));
+    const mode = this.modeForRun(entry.run);
+    const note = cacheNoteFor(entry, this.items.map((it) => it.entry), mode ?? 'omit');
+    const node = h('li', {
+      class: 'journal__item',
+      dataset: {
+        kind: entry.kind,
+        verdict: verdictClass(entry, mode ?? 'omit'),
+        scenario: this.scenarioForRun(entry.run) || '-',
+      },
+    }, renderEntry(entry, { mode, note }));
     const index = this.items.findIndex((it) => it.id < entry.id);
     if (index === -1) {
       this.list.append(node);
-      this.items.push({ id: entry.id, node });
+      this.items.push({ id: entry.id, entry, node });
     } else {
       this.list.insertBefore(node, this.items[index].node);
-      this.items.splice(index, 0, { id: entry.id, node });
+      this.items.splice(index, 0, { id: entry.id, entry, node });
     }
     this.ids.add(entry.id);
     while (this.items.length > MAX_ENTRIES) {
@@ -248,7 +337,39 @@ export class JournalPanel {
       old.node.remove();
       this.ids.delete(old.id);
     }
-    if (this.empty) this.empty.hidden = true;
+    this.filterOne(node);
+    this.updateCount();
+  }
+
+  filterValues() {
+    const v = (name) => this.filters[name]?.value ?? '';
+    return { scenario: v('scenario'), kind: v('kind'), verdict: v('verdict') };
+  }
+
+  filterOne(node, f = this.filterValues()) {
+    const d = node.dataset;
+    node.hidden = Boolean((f.scenario && d.scenario !== f.scenario)
+      || (f.kind && d.kind !== f.kind)
+      || (f.verdict && d.verdict !== f.verdict));
+  }
+
+  applyFilters() {
+    const f = this.filterValues();
+    for (const it of this.items) this.filterOne(it.node, f);
+    this.updateCount();
+  }
+
+  updateCount() {
+    const total = this.items.length;
+    const shown = this.items.filter((it) => !it.node.hidden).length;
+    if (this.empty) {
+      this.empty.hidden = shown > 0;
+      this.empty.textContent = total ? 'No entry matches the filters.' : 'No requests yet. Run a scenario.';
+    }
+    if (this.count) {
+      const filtered = Object.values(this.filterValues()).some(Boolean);
+      this.count.textContent = filtered ? `Showing ${shown} of ${total} entries.` : (total ? `${total} entries.` : '');
+    }
   }
 
   reset() {
@@ -262,6 +383,6 @@ export class JournalPanel {
     this.items = [];
     this.ids.clear();
     fill(this.list);
-    if (this.empty) this.empty.hidden = false;
+    this.updateCount();
   }
 }
