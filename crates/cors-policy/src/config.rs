@@ -541,7 +541,14 @@ impl PolicyInput {
         };
         let policy = match preset {
             // The only way past validation: a named, labelled mistake applied to `strict`.
-            Preset::Broken(mistake) => mistake.apply(policy),
+            Preset::Broken(mistake) => {
+                if let Some(shown) = mistake.effective_origins(trusted_origin) {
+                    if let Some(f) = fields.iter_mut().find(|f| f.name == "allow_origins") {
+                        f.value = shown;
+                    }
+                }
+                mistake.apply(policy)
+            }
             _ => policy,
         };
         finish(errors, preset, fields, policy)

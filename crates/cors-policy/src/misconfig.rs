@@ -109,8 +109,9 @@ impl Misconfiguration {
                  (\"It does not have HTTP ok status\")."
             }
             Misconfiguration::ReflectAnyOrigin => {
-                "Nothing fails — which is the problem: the untrusted origin reads /api/whoami with \
-                 the learner's session."
+                "Nothing fails — which is the problem: the untrusted page can read every response, \
+                 credentialed ones included. Whether the session cookie rides along is then only up \
+                 to the browser's SameSite rules (the attack card shows what Chromium sent)."
             }
             Misconfiguration::AllowNull => {
                 "Requests from a sandboxed iframe (Origin: null) succeed, credentials included."
@@ -146,6 +147,20 @@ impl Misconfiguration {
             Misconfiguration::AllowNull => {
                 "Never allow null; list the real origins (CORS_ALLOW_ORIGINS refuses null)."
             }
+        }
+    }
+
+    /// What `CORS_ALLOW_ORIGINS` effectively is under this mistake, for the policy panel
+    /// (`None`: the configured list, unchanged).
+    pub fn effective_origins(self, trusted_origin: &str) -> Option<String> {
+        match self {
+            Misconfiguration::TrailingSlash => {
+                Some(format!("{trusted_origin}/ (sent with the slash)"))
+            }
+            Misconfiguration::WildcardWithCredentials => Some("* (with credentials)".into()),
+            Misconfiguration::ReflectAnyOrigin => Some("any origin, reflected".into()),
+            Misconfiguration::AllowNull => Some(format!("{trusted_origin},null")),
+            _ => None,
         }
     }
 
