@@ -88,7 +88,14 @@ async fn every_scenario_agrees_with_chromium() {
     cells.sort_by_key(|c| presets.iter().position(|p| *p == c.preset));
 
     let report = matrix(&cells);
-    println!("{report}");
+    // Straight to the stderr descriptor: libtest captures print!/eprint!, and the matrix should
+    // show in a plain `cargo test` run. Also kept in target/ for later reading.
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), report.as_bytes());
+    let _ = std::fs::create_dir_all(failures_dir().parent().unwrap_or(&failures_dir()));
+    let _ = std::fs::write(
+        failures_dir().with_file_name("browser-matrix.txt"),
+        report.as_bytes(),
+    );
     let failures: Vec<String> = cells
         .iter()
         .filter_map(|c| {
