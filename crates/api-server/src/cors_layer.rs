@@ -72,7 +72,24 @@ pub async fn cors(State(state): State<AppState>, request: Request, next: Next) -
 
     let outcome = decision.outcome().label();
     let reason = decision.outcome().to_string();
-    let response = match decision {
+    let response = respond(decision, request, next).await;
+
+    state.journal().record(
+        record,
+        ResponseRecord {
+            status: response.status().as_u16(),
+            headers: capture_headers(response.headers()),
+            outcome,
+            reason,
+        },
+    );
+    response
+}
+
+/// Carries out a decision: answers a preflight now, or runs the handler and adds the headers
+/// (appending `Origin` to its `Vary`).
+pub(crate) async fn respond(decision: Decision<'_>, request: Request, next: Next) -> Response {
+    match decision {
         Decision::Preflight(p) => {
             let mut response = Response::new(Body::empty());
             *response.status_mut() =
@@ -90,18 +107,7 @@ pub async fn cors(State(state): State<AppState>, request: Request, next: Next) -
             }
             response
         }
-    };
-
-    state.journal().record(
-        record,
-        ResponseRecord {
-            status: response.status().as_u16(),
-            headers: capture_headers(response.headers()),
-            outcome,
-            reason,
-        },
-    );
-    response
+    }
 }
 
 /// Sets the engine's headers, replacing a handler's value for the same name; a name the engine

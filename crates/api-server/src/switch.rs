@@ -17,14 +17,13 @@
 
 use std::collections::HashMap;
 
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use cors_policy::engine::{decide, Decision, RequestFacts};
+use cors_policy::engine::{decide, RequestFacts};
 use cors_policy::policy::{
     AllowHeaders, AllowMethods, AllowOrigins, ExposeHeaders, MaxAge, NameList, OriginList,
 };
@@ -32,7 +31,7 @@ use cors_policy::{OriginPattern, Policy, PolicyInput};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::cors_layer::set_headers;
+use crate::cors_layer::respond;
 use crate::AppState;
 
 /// The header carrying the lab's secret.
@@ -88,20 +87,7 @@ async fn control_cors(State(state): State<AppState>, request: Request, next: Nex
         request_headers: acrh.as_deref(),
     };
     let decision = decide(state.control_policy(), &facts);
-    match decision {
-        Decision::Preflight(p) => {
-            let mut response = Response::new(Body::empty());
-            *response.status_mut() =
-                StatusCode::from_u16(p.status).unwrap_or(StatusCode::FORBIDDEN);
-            set_headers(response.headers_mut(), &p.headers);
-            response
-        }
-        Decision::Actual(a) => {
-            let mut response = next.run(request).await;
-            set_headers(response.headers_mut(), &a.headers);
-            response
-        }
-    }
+    respond(decision, request, next).await
 }
 
 #[derive(Debug, Deserialize)]
