@@ -23,8 +23,8 @@
 //!   the `Origin` header and caches must know.
 //!
 //! Method names match case-sensitively, header names case-insensitively. An
-//! `Access-Control-Request-Headers` no browser would send (not a list of tokens, over 64 names
-//! or 4 KiB) gets `400` without CORS headers.
+//! `Access-Control-Request-Headers` no browser would send (not a list of tokens, over 64 names,
+//! 128 elements or 4 KiB) gets `400` without CORS headers.
 //!
 //! A [`Decision`] borrows from the policy and the request and allocates nothing (the broken
 //! `broken-trailing-slash` preset aside): deciding is on every request's path. Its reason is

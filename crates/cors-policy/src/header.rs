@@ -17,6 +17,10 @@ use crate::method::{is_tchar, is_token};
 /// Most header names a preflight may list before the engine stops reading and refuses.
 pub const MAX_REQUEST_HEADERS: usize = 64;
 
+/// Most comma-separated elements, empty ones included, the engine reads: browsers never send
+/// empty elements, so a list of hundreds of commas is refused early instead of walked.
+pub const MAX_REQUEST_ELEMENTS: usize = 2 * MAX_REQUEST_HEADERS;
+
 /// Longest `Access-Control-Request-Headers` value the engine reads.
 pub const MAX_REQUEST_HEADERS_LEN: usize = 4096;
 
@@ -94,8 +98,8 @@ pub enum HeaderListError {
 /// Walks a comma-separated list of header names without allocating. Empty elements (as in
 /// `a,,b` or a trailing comma) are skipped, as the Fetch standard's list parsing does;
 /// whitespace around elements is trimmed. Each name is handed to `visit`; the walk stops at the
-/// first `Err` of `visit`, or with an error when the list is too long, has too many names, or
-/// has a name that is not a token.
+/// first `Err` of `visit`, or with an error when the list is too long, has too many names or
+/// elements, or has a name that is not a token.
 pub fn for_each_name<'a, E>(
     list: &'a str,
     mut visit: impl FnMut(&'a str) -> Result<(), E>,
@@ -104,7 +108,10 @@ pub fn for_each_name<'a, E>(
         return Err(HeaderListError::TooLong(list.len()));
     }
     let mut count = 0;
-    for element in list.split(',') {
+    for (i, element) in list.split(',').enumerate() {
+        if i >= MAX_REQUEST_ELEMENTS {
+            return Err(HeaderListError::TooMany);
+        }
         let name = element.trim_matches([' ', '\t']);
         if name.is_empty() {
             continue;
@@ -155,8 +162,10 @@ mod tests {
 
     #[test]
     fn bounded_on_hostile_input() {
-        let commas = ",".repeat(4000);
+        let commas = ",".repeat(MAX_REQUEST_ELEMENTS - 1);
         assert_eq!(names(&commas).unwrap(), Vec::<&str>::new());
+        let commas = ",".repeat(4000);
+        assert_eq!(names(&commas), Err(HeaderListError::TooMany));
         let commas = ",".repeat(10_000);
         assert_eq!(names(&commas), Err(HeaderListError::TooLong(10_000)));
         let many = vec!["x"; MAX_REQUEST_HEADERS + 1].join(",");
