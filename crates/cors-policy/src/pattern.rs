@@ -95,7 +95,9 @@ impl OriginPattern {
         match subdomains {
             Some(suffix) => {
                 validate_host(suffix)?;
-                if suffix.starts_with('[') {
+                // Subdomains exist only under a domain name: `*.0.0.1` would match IP addresses.
+                let last_label = suffix.rsplit('.').next().unwrap_or_default();
+                if suffix.starts_with('[') || last_label.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(PatternError::MisplacedWildcard);
                 }
                 Ok(OriginPattern::Subdomains {
@@ -271,6 +273,8 @@ mod tests {
             "http://localhost:8*",
             "https://*.example.com/",
             "https://*",
+            "https://*.0.0.1",
+            "http://*.1:*",
         ] {
             assert!(OriginPattern::parse(bad).is_err(), "{bad}");
         }
