@@ -43,9 +43,18 @@ fn label() -> impl Strategy<Value = String> {
     ]
 }
 
-/// A domain name of one to four labels.
+/// A domain name of one to four labels. Its last label is never all digits: that would be an
+/// IP address, which has no subdomains (IP hosts come from `host()`).
 fn domain() -> impl Strategy<Value = String> {
-    prop::collection::vec(label(), 1..=4).prop_map(|l| l.join("."))
+    prop::collection::vec(label(), 1..=4)
+        .prop_map(|l| l.join("."))
+        .prop_filter("a domain name ends in a non-numeric label", |d| {
+            !d.rsplit('.')
+                .next()
+                .unwrap_or_default()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
 }
 
 fn host() -> impl Strategy<Value = String> {
