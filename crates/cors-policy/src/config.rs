@@ -395,6 +395,16 @@ impl PolicyInput {
         }
     }
 
+    /// Takes the variables from `(name, value)` pairs, as tests and tools write them.
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        PolicyInput::from_lookup(|k| {
+            pairs
+                .iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
     /// Validates the input. `trusted_origin` is the lab page's origin, which `strict` allows.
     pub fn resolve(&self, trusted_origin: &str) -> Result<EffectivePolicy, ConfigErrors> {
         let mut errors = Vec::new();
@@ -785,12 +795,7 @@ mod tests {
     const LAB: &str = "http://localhost:8080";
 
     fn input(pairs: &[(&str, &str)]) -> PolicyInput {
-        PolicyInput::from_lookup(|k| {
-            pairs
-                .iter()
-                .find(|(name, _)| *name == k)
-                .map(|(_, v)| v.to_string())
-        })
+        PolicyInput::from_pairs(pairs)
     }
 
     fn errors(pairs: &[(&str, &str)]) -> Vec<ConfigError> {

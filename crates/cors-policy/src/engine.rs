@@ -483,15 +483,7 @@ mod tests {
 
     /// Decisions borrow their policy; leaking it keeps each test's one-liners readable.
     fn policy(pairs: &[(&str, &str)]) -> &'static Policy {
-        let policy = PolicyInput::from_lookup(|k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        })
-        .resolve(LAB)
-        .unwrap()
-        .policy;
+        let policy = PolicyInput::from_pairs(pairs).resolve(LAB).unwrap().policy;
         Box::leak(Box::new(policy))
     }
 

@@ -314,15 +314,7 @@ mod tests {
         pairs: &[(&str, &str)],
     ) -> CorsLab<impl Service<Request<()>, Response = Response<()>, Error = Infallible, Future: Send>>
     {
-        let policy = PolicyInput::from_lookup(|k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        })
-        .resolve(LAB)
-        .unwrap()
-        .policy;
+        let policy = PolicyInput::from_pairs(pairs).resolve(LAB).unwrap().policy;
         CorsLabLayer::new(policy).layer(tower::service_fn(|_: Request<()>| async {
             let mut response = Response::new(());
             response
