@@ -290,6 +290,23 @@ export class JournalPanel {
         console.warn('CORS Lab: unreadable journal event', e, ev.data);
       }
     });
+    // Under load the API sends a sample of the newest entries and says how many it left out;
+    // the journal itself has them (its last 1000), so catch up from it, at most once a second.
+    es.addEventListener('gap', (ev) => {
+      let skipped = 0;
+      try {
+        skipped = Number(JSON.parse(ev.data).skipped) || 0;
+      } catch (e) {
+        console.warn('CORS Lab: unreadable gap event', e, ev.data);
+      }
+      this.skipped = (this.skipped ?? 0) + skipped;
+      this.setStatus('live', `live (${this.skipped.toLocaleString()} not streamed: too many at once)`);
+      if (this.catchUp) return;
+      this.catchUp = setTimeout(() => {
+        this.catchUp = null;
+        this.loadInitial();
+      }, 1000);
+    });
     es.addEventListener('policy', (ev) => {
       let policy;
       try {

@@ -6,58 +6,141 @@
 //! reason), and what a browser concludes from that answer in each credentials mode (the
 //! [`cors_policy::browser`] model, with Chromium's error names and console text).
 //!
+//! Recording is on every request's path, so it only copies: the request and response headers
+//! go into one buffer each ([`HeaderLines`]), and the entry joins a ring. Everything derived —
+//! the browser's verdicts, the `Access-Control-*` subset, the JSON text — is computed when
+//! somebody reads the entry, and the JSON is kept, so that a page and ten event streams reading
+//! the same entry serialize it once.
+//!
 //! Memory is bounded: the journal is a ring of [`JOURNAL_CAPACITY`](crate::JOURNAL_CAPACITY)
 //! entries, stored header values are truncated, and `Cookie` / `Authorization` values are never
-//! stored (only that they were present). Live subscribers get entries over a broadcast channel,
-//! already serialized once for all of them: a subscriber that falls behind loses entries, and
-//! never slows the API down.
+//! stored (only that they were present). Live readers ([`crate::live`]) pull from the ring at
+//! their own pace, so a slow or vanished reader holds nothing and never slows the API down.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use cors_policy::browser::{check, BrowserRequest, BrowserVerdict, CredentialsMode, RequestKind};
+use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::Notify;
 
 /// Longest header value kept in an entry.
 const MAX_VALUE_LEN: usize = 512;
 /// Most header lines kept per request or response.
 const MAX_HEADER_LINES: usize = 48;
-/// How many entries a live subscriber may lag behind before it is cut off.
-const SUBSCRIBER_BUFFER: usize = 256;
+/// Entries whose JSON is longer than this are serialized again at each read instead of kept:
+/// the ring's memory stays close to the entries' own size even when every header is huge.
+const MAX_KEPT_JSON: usize = 8 * 1024;
 
-/// One exchange, as served to the page.
-#[derive(Debug, Clone, Serialize)]
+/// Header lines as text, with secrets redacted and sizes bounded, in one buffer.
+///
+/// Serialized as `[["name", "value"], …]`.
+#[derive(Debug, Clone, Default)]
+pub struct HeaderLines {
+    text: String,
+    /// Per line: where its name ends and where its value ends in `text`.
+    ends: Vec<(u32, u32)>,
+}
+
+impl HeaderLines {
+    /// Copies `headers`, redacting secrets and truncating long values.
+    pub fn capture(headers: &axum::http::HeaderMap) -> Self {
+        let mut lines = HeaderLines {
+            text: String::with_capacity(headers.len() * 32),
+            ends: Vec::with_capacity(headers.len().min(MAX_HEADER_LINES)),
+        };
+        for (name, value) in headers.iter().take(MAX_HEADER_LINES) {
+            let name = name.as_str();
+            lines.text.push_str(name);
+            let name_end = lines.text.len();
+            if is_secret(name) {
+                use std::fmt::Write;
+                let _ = write!(lines.text, "(redacted, {} bytes)", value.len());
+            } else {
+                push_truncated(&mut lines.text, &String::from_utf8_lossy(value.as_bytes()));
+            }
+            lines.ends.push((name_end as u32, lines.text.len() as u32));
+        }
+        lines
+    }
+
+    /// `(name, value)` pairs, in the order they were captured.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        let mut start = 0usize;
+        self.ends.iter().map(move |&(name_end, value_end)| {
+            let (name_end, value_end) = (name_end as usize, value_end as usize);
+            let line = (&self.text[start..name_end], &self.text[name_end..value_end]);
+            start = value_end;
+            line
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
+/// Lines taken as they are (no redaction): for lines that are not from a request.
+impl<'a> FromIterator<(&'a str, &'a str)> for HeaderLines {
+    fn from_iter<I: IntoIterator<Item = (&'a str, &'a str)>>(lines: I) -> Self {
+        let mut out = HeaderLines::default();
+        for (name, value) in lines {
+            out.text.push_str(name);
+            let name_end = out.text.len();
+            out.text.push_str(value);
+            out.ends.push((name_end as u32, out.text.len() as u32));
+        }
+        out
+    }
+}
+
+impl Serialize for HeaderLines {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.len()))?;
+        for line in self.iter() {
+            seq.serialize_element(&line)?;
+        }
+        seq.end()
+    }
+}
+
+/// The `Access-Control-*` lines of a response, serialized like [`HeaderLines`].
+struct CorsLines<'a>(&'a HeaderLines);
+
+impl Serialize for CorsLines<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(
+            self.0
+                .iter()
+                .filter(|(name, _)| name.starts_with("access-control-")),
+        )
+    }
+}
+
+/// One exchange: the request as it arrived, the answer, and the engine's conclusion.
+#[derive(Debug)]
 pub struct Entry {
     pub id: u64,
     pub time_ms: u64,
-    /// The `run` query parameter: which click of the page caused this exchange.
-    pub run: Option<String>,
-    /// `preflight` or `actual`.
-    pub kind: &'static str,
-    pub method: String,
-    pub path: String,
-    pub url: String,
-    pub origin: Option<String>,
-    pub request_method: Option<String>,
-    pub request_headers: Option<String>,
-    pub cookie_sent: bool,
-    pub request: Vec<(String, String)>,
-    pub status: u16,
-    pub response: Vec<(String, String)>,
-    /// The `Access-Control-*` lines of `response`.
-    pub cors_response: Vec<(String, String)>,
-    pub decision: DecisionView,
-    pub verdict: Verdicts,
+    pub request: RequestRecord,
+    pub response: ResponseRecord,
+    /// The entry as JSON, made at the first read.
+    json: OnceLock<Option<Arc<str>>>,
 }
 
+/// The engine's conclusion, in the journal's JSON shape.
 #[derive(Debug, Clone, Serialize)]
-pub struct DecisionView {
+pub struct DecisionView<'a> {
     /// `allowed`, `refused`, `no-origin` or `cors-off`.
     pub outcome: &'static str,
-    pub reason: String,
+    pub reason: &'a str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -108,6 +191,7 @@ impl From<&BrowserVerdict> for VerdictView {
 /// The request half of an entry, captured before the handler runs.
 #[derive(Debug, Clone)]
 pub struct RequestRecord {
+    /// The `run` query parameter: which click of the page caused this exchange.
     pub run: Option<String>,
     pub preflight: bool,
     pub method: String,
@@ -117,160 +201,280 @@ pub struct RequestRecord {
     pub request_method: Option<String>,
     pub request_headers: Option<String>,
     pub cookie_sent: bool,
-    pub headers: Vec<(String, String)>,
+    pub headers: HeaderLines,
+}
+
+impl RequestRecord {
+    /// What the engine reads, borrowed from the record.
+    pub fn facts(&self) -> cors_policy::engine::RequestFacts<'_> {
+        cors_policy::engine::RequestFacts {
+            method: &self.method,
+            origin: self.origin.as_deref(),
+            request_method: self.request_method.as_deref(),
+            request_headers: self.request_headers.as_deref(),
+        }
+    }
 }
 
 /// The response half, and the engine's conclusion.
 #[derive(Debug, Clone)]
 pub struct ResponseRecord {
     pub status: u16,
-    pub headers: Vec<(String, String)>,
+    pub headers: HeaderLines,
     pub outcome: &'static str,
     pub reason: String,
 }
 
-/// A bounded ring of entries plus a live feed.
+/// The JSON shape of an entry (what the page and the tests read).
+#[derive(Serialize)]
+struct EntryView<'a> {
+    id: u64,
+    time_ms: u64,
+    run: Option<&'a str>,
+    /// `preflight` or `actual`.
+    kind: &'static str,
+    method: &'a str,
+    path: &'a str,
+    url: &'a str,
+    origin: Option<&'a str>,
+    request_method: Option<&'a str>,
+    request_headers: Option<&'a str>,
+    cookie_sent: bool,
+    request: &'a HeaderLines,
+    status: u16,
+    response: &'a HeaderLines,
+    cors_response: CorsLines<'a>,
+    decision: DecisionView<'a>,
+    verdict: Verdicts,
+}
+
+impl Entry {
+    /// `preflight` or `actual`.
+    pub fn kind(&self) -> &'static str {
+        if self.request.preflight {
+            "preflight"
+        } else {
+            "actual"
+        }
+    }
+
+    /// What a browser concludes from the answer, in each credentials mode.
+    pub fn verdicts(&self) -> Verdicts {
+        Verdicts {
+            omit: self.verdict(CredentialsMode::Omit),
+            include: self.verdict(CredentialsMode::Include),
+        }
+    }
+
+    fn verdict(&self, credentials: CredentialsMode) -> VerdictView {
+        let request = &self.request;
+        let Some(origin) = request.origin.as_deref() else {
+            return VerdictView {
+                pass: true,
+                not_cors: true,
+                cors_error: None,
+                failed_parameter: None,
+                reason: None,
+            };
+        };
+        let browser_request = BrowserRequest {
+            kind: if request.preflight {
+                RequestKind::Preflight
+            } else {
+                RequestKind::Actual
+            },
+            origin,
+            method: request
+                .request_method
+                .as_deref()
+                .filter(|_| request.preflight)
+                .unwrap_or(&request.method),
+            request_headers: request.request_headers.as_deref(),
+            credentials,
+        };
+        let lines: Vec<(&str, &str)> = self.response.headers.iter().collect();
+        VerdictView::from(&check(&browser_request, self.response.status, &lines))
+    }
+
+    /// The entry as JSON text, serialized once and kept (unless it is very large).
+    pub fn json(&self) -> Arc<str> {
+        if let Some(Some(json)) = self.json.get() {
+            return json.clone();
+        }
+        let json: Arc<str> = serde_json::to_string(self)
+            .unwrap_or_else(|_| String::from("null"))
+            .into();
+        let kept = (json.len() <= MAX_KEPT_JSON).then(|| json.clone());
+        let _ = self.json.set(kept);
+        json
+    }
+}
+
+impl Serialize for Entry {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let r = &self.request;
+        EntryView {
+            id: self.id,
+            time_ms: self.time_ms,
+            run: r.run.as_deref(),
+            kind: self.kind(),
+            method: &r.method,
+            path: &r.path,
+            url: &r.url,
+            origin: r.origin.as_deref(),
+            request_method: r.request_method.as_deref(),
+            request_headers: r.request_headers.as_deref(),
+            cookie_sent: r.cookie_sent,
+            request: &r.headers,
+            status: self.response.status,
+            response: &self.response.headers,
+            cors_response: CorsLines(&self.response.headers),
+            decision: DecisionView {
+                outcome: self.response.outcome,
+                reason: &self.response.reason,
+            },
+            verdict: self.verdicts(),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// New entries for a live reader: at most the newest `limit` after the id it has seen.
+#[derive(Debug, Default)]
+pub struct NewEntries {
+    /// Oldest first.
+    pub entries: Vec<Arc<Entry>>,
+    /// Entries after the reader's id that it will not get: beyond `limit`, or already dropped
+    /// from the ring.
+    pub skipped: u64,
+}
+
+/// A bounded ring of entries, with a signal for live readers.
 pub struct Journal {
-    entries: Mutex<VecDeque<Arc<Entry>>>,
+    entries: Mutex<Ring>,
     capacity: usize,
-    next_id: AtomicU64,
-    /// Each entry as JSON, serialized once however many subscribers there are.
-    feed: broadcast::Sender<Arc<str>>,
+    /// The newest id recorded.
+    newest: AtomicU64,
+    /// Live readers that have seen everything and wait for [`new_entry`](Self::new_entry):
+    /// while there are none, recording an entry notifies nobody.
+    readers_waiting: AtomicUsize,
+    new_entry: Notify,
+}
+
+struct Ring {
+    entries: VecDeque<Arc<Entry>>,
+    next_id: u64,
 }
 
 impl Journal {
     pub fn new(capacity: usize) -> Self {
-        let (feed, _) = broadcast::channel(SUBSCRIBER_BUFFER);
         Journal {
-            entries: Mutex::new(VecDeque::with_capacity(capacity)),
-            capacity,
-            next_id: AtomicU64::new(1),
-            feed,
+            entries: Mutex::new(Ring {
+                entries: VecDeque::with_capacity(capacity),
+                next_id: 1,
+            }),
+            capacity: capacity.max(1),
+            newest: AtomicU64::new(0),
+            readers_waiting: AtomicUsize::new(0),
+            new_entry: Notify::new(),
         }
     }
 
-    /// Records one exchange, computing the browser's verdicts, and publishes it.
+    /// Records one exchange. Ids are given in the ring's order, so they only ever grow.
     pub fn record(&self, request: RequestRecord, response: ResponseRecord) -> Arc<Entry> {
-        let verdict = Verdicts {
-            omit: verdict(&request, &response, CredentialsMode::Omit),
-            include: verdict(&request, &response, CredentialsMode::Include),
-        };
-        let cors_response = response
-            .headers
-            .iter()
-            .filter(|(n, _)| n.starts_with("access-control-"))
-            .cloned()
-            .collect();
-        let entry = Arc::new(Entry {
-            id: self.next_id.fetch_add(1, Ordering::Relaxed),
-            time_ms: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or(0),
-            run: request.run,
-            kind: if request.preflight {
-                "preflight"
+        let time_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let (entry, dropped) = {
+            let mut ring = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            let entry = Arc::new(Entry {
+                id: ring.next_id,
+                time_ms,
+                request,
+                response,
+                json: OnceLock::new(),
+            });
+            ring.next_id += 1;
+            let dropped = if ring.entries.len() == self.capacity {
+                ring.entries.pop_front()
             } else {
-                "actual"
-            },
-            method: request.method,
-            path: request.path,
-            url: request.url,
-            origin: request.origin,
-            request_method: request.request_method,
-            request_headers: request.request_headers,
-            cookie_sent: request.cookie_sent,
-            request: request.headers,
-            status: response.status,
-            response: response.headers,
-            cors_response,
-            decision: DecisionView {
-                outcome: response.outcome,
-                reason: response.reason,
-            },
-            verdict,
-        });
-        {
-            let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            if entries.len() == self.capacity {
-                entries.pop_front();
-            }
-            entries.push_back(entry.clone());
-        }
-        if self.feed.receiver_count() > 0 {
-            if let Ok(json) = serde_json::to_string(&*entry) {
-                // A subscriber leaving meanwhile is fine: the entry is in the ring either way.
-                let _ = self.feed.send(json.into());
-            }
+                None
+            };
+            ring.entries.push_back(entry.clone());
+            (entry, dropped)
+        };
+        // Freed outside the lock.
+        drop(dropped);
+        // Busy readers look at the ring when their next write is due; only idle ones wait.
+        self.newest.store(entry.id, SeqCst);
+        if self.readers_waiting.load(SeqCst) > 0 {
+            self.new_entry.notify_waiters();
         }
         entry
     }
 
     /// Entries newest first, optionally only those of one run.
     pub fn list(&self, run: Option<&str>) -> Vec<Arc<Entry>> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
+        let ring = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        ring.entries
             .iter()
             .rev()
-            .filter(|e| run.is_none() || e.run.as_deref() == run)
+            .filter(|e| run.is_none() || e.request.run.as_deref() == run)
             .cloned()
             .collect()
     }
 
-    /// Live entries, as JSON text.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
-        self.feed.subscribe()
+    /// The newest id recorded so far (0 before the first).
+    pub fn newest_id(&self) -> u64 {
+        self.newest.load(SeqCst)
+    }
+
+    /// Returns once an entry newer than `seen` has been recorded.
+    pub async fn wait_for_newer(&self, seen: u64) {
+        let notified = self.new_entry.notified();
+        tokio::pin!(notified);
+        // Registered before the check, so a notification between the check and the wait counts.
+        notified.as_mut().enable();
+        self.readers_waiting.fetch_add(1, SeqCst);
+        // Decremented however this future ends (it is dropped on a timeout).
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, SeqCst);
+            }
+        }
+        let _waiting = Waiting(&self.readers_waiting);
+        if self.newest.load(SeqCst) <= seen {
+            notified.await;
+        }
+    }
+
+    /// The newest entries after `seen`, at most `limit` of them, oldest first.
+    pub fn after(&self, seen: u64, limit: usize) -> NewEntries {
+        let ring = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let newest = ring.next_id - 1;
+        if newest <= seen {
+            return NewEntries::default();
+        }
+        let wanted = newest - seen;
+        let take = (wanted.min(ring.entries.len() as u64) as usize).min(limit);
+        let entries = ring
+            .entries
+            .iter()
+            .skip(ring.entries.len() - take)
+            .cloned()
+            .collect();
+        NewEntries {
+            entries,
+            skipped: wanted - take as u64,
+        }
     }
 }
 
-fn verdict(
-    request: &RequestRecord,
-    response: &ResponseRecord,
-    credentials: CredentialsMode,
-) -> VerdictView {
-    let Some(origin) = request.origin.as_deref() else {
-        return VerdictView {
-            pass: true,
-            not_cors: true,
-            cors_error: None,
-            failed_parameter: None,
-            reason: None,
-        };
-    };
-    let browser_request = BrowserRequest {
-        kind: if request.preflight {
-            RequestKind::Preflight
-        } else {
-            RequestKind::Actual
-        },
-        origin,
-        method: request
-            .request_method
-            .as_deref()
-            .filter(|_| request.preflight)
-            .unwrap_or(&request.method),
-        request_headers: request.request_headers.as_deref(),
-        credentials,
-    };
-    VerdictView::from(&check(&browser_request, response.status, &response.headers))
-}
-
 /// Header lines as text, with secrets redacted and sizes bounded.
-pub fn capture_headers(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .take(MAX_HEADER_LINES)
-        .map(|(name, value)| {
-            let name = name.as_str().to_string();
-            let value = if is_secret(&name) {
-                format!("(redacted, {} bytes)", value.len())
-            } else {
-                let text = String::from_utf8_lossy(value.as_bytes());
-                truncate(&text)
-            };
-            (name, value)
-        })
-        .collect()
+pub fn capture_headers(headers: &axum::http::HeaderMap) -> HeaderLines {
+    HeaderLines::capture(headers)
 }
 
 fn is_secret(name: &str) -> bool {
@@ -280,15 +484,19 @@ fn is_secret(name: &str) -> bool {
     )
 }
 
-fn truncate(text: &str) -> String {
+/// Appends `text`, cut at [`MAX_VALUE_LEN`] bytes (on a character boundary) with a note of its
+/// full length.
+fn push_truncated(out: &mut String, text: &str) {
     if text.len() <= MAX_VALUE_LEN {
-        return text.to_string();
+        out.push_str(text);
+        return;
     }
     let mut end = MAX_VALUE_LEN;
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}… ({} bytes)", &text[..end], text.len())
+    use std::fmt::Write;
+    let _ = write!(out, "{}… ({} bytes)", &text[..end], text.len());
 }
 
 #[cfg(test)]
@@ -306,17 +514,29 @@ mod tests {
             request_method: None,
             request_headers: None,
             cookie_sent: false,
-            headers: vec![],
+            headers: HeaderLines::default(),
         }
     }
 
     fn resp(acao: &str) -> ResponseRecord {
         ResponseRecord {
             status: 200,
-            headers: vec![("access-control-allow-origin".into(), acao.into())],
+            headers: [
+                ("content-type", "text/plain"),
+                ("access-control-allow-origin", acao),
+            ]
+            .into_iter()
+            .collect(),
             outcome: "allowed",
             reason: "test".into(),
         }
+    }
+
+    fn runs(entries: &[Arc<Entry>]) -> Vec<String> {
+        entries
+            .iter()
+            .map(|e| e.request.run.clone().unwrap())
+            .collect()
     }
 
     #[test]
@@ -325,29 +545,102 @@ mod tests {
         for i in 0..5 {
             j.record(req(&format!("r{i}")), resp("*"));
         }
-        let runs: Vec<_> = j
-            .list(None)
-            .iter()
-            .map(|e| e.run.clone().unwrap())
-            .collect();
-        assert_eq!(runs, ["r4", "r3", "r2"]);
+        assert_eq!(runs(&j.list(None)), ["r4", "r3", "r2"]);
         assert_eq!(j.list(Some("r3")).len(), 1);
         assert!(j.list(Some("r0")).is_empty());
+        assert_eq!(j.newest_id(), 5);
     }
 
     #[test]
     fn verdicts_for_both_credentials_modes() {
         let j = Journal::new(3);
         let e = j.record(req("a"), resp("*"));
-        assert!(e.verdict.omit.pass);
+        assert!(e.verdicts().omit.pass);
         assert_eq!(
-            e.verdict.include.cors_error,
+            e.verdicts().include.cors_error,
             Some("WildcardOriginNotAllowed")
         );
         let mut no_origin = req("b");
         no_origin.origin = None;
         let e = j.record(no_origin, resp("*"));
-        assert!(e.verdict.omit.not_cors && e.verdict.include.not_cors);
+        assert!(e.verdicts().omit.not_cors && e.verdicts().include.not_cors);
+    }
+
+    #[test]
+    fn json_has_the_pages_shape() {
+        let j = Journal::new(3);
+        let e = j.record(req("a"), resp("*"));
+        let v: serde_json::Value = serde_json::from_str(&e.json()).unwrap();
+        assert_eq!(v["id"], 1);
+        assert_eq!(v["run"], "a");
+        assert_eq!(v["kind"], "actual");
+        assert_eq!(
+            v["response"][0],
+            serde_json::json!(["content-type", "text/plain"])
+        );
+        assert_eq!(
+            v["cors_response"],
+            serde_json::json!([["access-control-allow-origin", "*"]])
+        );
+        assert_eq!(
+            v["decision"],
+            serde_json::json!({"outcome": "allowed", "reason": "test"})
+        );
+        assert_eq!(v["verdict"]["omit"]["pass"], true);
+        assert_eq!(
+            v["verdict"]["include"]["cors_error"],
+            "WildcardOriginNotAllowed"
+        );
+        // Kept: the second read is the same text.
+        assert!(Arc::ptr_eq(&e.json(), &e.json()));
+    }
+
+    #[test]
+    fn live_readers_get_the_newest_and_a_count_of_the_rest() {
+        let j = Journal::new(4);
+        assert!(j.after(0, 10).entries.is_empty());
+        for i in 1..=3 {
+            j.record(req(&format!("r{i}")), resp("*"));
+        }
+        let all = j.after(0, 10);
+        assert_eq!(
+            (runs(&all.entries), all.skipped),
+            (vec!["r1".into(), "r2".into(), "r3".into()], 0)
+        );
+        let capped = j.after(0, 2);
+        assert_eq!(
+            (runs(&capped.entries), capped.skipped),
+            (vec!["r2".into(), "r3".into()], 1)
+        );
+        assert!(j.after(3, 10).entries.is_empty());
+        // Past the ring: r1 and r2 are gone when six more arrive.
+        for i in 4..=9 {
+            j.record(req(&format!("r{i}")), resp("*"));
+        }
+        let late = j.after(1, 10);
+        assert_eq!(runs(&late.entries), ["r6", "r7", "r8", "r9"]);
+        assert_eq!(late.skipped, 4, "r2 to r5 were dropped from the ring");
+    }
+
+    #[tokio::test]
+    async fn a_waiting_reader_is_woken_by_the_next_entry() {
+        let j = Arc::new(Journal::new(4));
+        let waiter = tokio::spawn({
+            let j = j.clone();
+            async move { j.wait_for_newer(0).await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished());
+        j.record(req("a"), resp("*"));
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiter)
+            .await
+            .expect("woken")
+            .unwrap();
+        // Nothing to wait for when the reader is behind already.
+        tokio::time::timeout(std::time::Duration::from_secs(5), j.wait_for_newer(0))
+            .await
+            .expect("returns at once");
+        assert_eq!(j.readers_waiting.load(SeqCst), 0);
     }
 
     #[test]
@@ -357,9 +650,11 @@ mod tests {
         h.insert("authorization", "Bearer xyz".parse().unwrap());
         h.insert("x-long", "a".repeat(2000).parse().unwrap());
         let lines = capture_headers(&h);
-        let get = |n: &str| lines.iter().find(|(k, _)| k == n).unwrap().1.clone();
+        let get = |n: &str| lines.iter().find(|(k, _)| *k == n).unwrap().1.to_string();
         assert_eq!(get("cookie"), "(redacted, 15 bytes)");
         assert_eq!(get("authorization"), "(redacted, 10 bytes)");
         assert!(get("x-long").len() < 600);
+        assert!(get("x-long").ends_with("… (2000 bytes)"));
+        assert_eq!(lines.len(), 3);
     }
 }

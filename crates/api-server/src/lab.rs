@@ -4,19 +4,13 @@
 //! `CORS_PRESET=off` — and answer every origin with `Access-Control-Allow-Origin: *`. They carry
 //! no secrets (the journal redacts cookies and credentials) and are not journaled themselves.
 
-use std::convert::Infallible;
-use std::time::Duration;
-
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue};
-use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
-use tokio_stream::wrappers::{BroadcastStream, WatchStream};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
@@ -40,41 +34,25 @@ struct JournalQuery {
     run: Option<String>,
 }
 
-async fn journal(
-    State(state): State<AppState>,
-    Query(q): Query<JournalQuery>,
-) -> impl IntoResponse {
-    Json(state.journal().list(q.run.as_deref()))
+/// The entries, newest first, as a JSON array of each entry's kept JSON text.
+async fn journal(State(state): State<AppState>, Query(q): Query<JournalQuery>) -> Response {
+    let entries = state.journal().list(q.run.as_deref());
+    let json: Vec<_> = entries.iter().map(|e| e.json()).collect();
+    let mut body = String::with_capacity(json.iter().map(|j| j.len() + 1).sum::<usize>() + 2);
+    body.push('[');
+    for (i, j) in json.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(j);
+    }
+    body.push(']');
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// Live entries as server-sent events. A client that lags more than the feed's buffer is cut
-/// off (its stream ends; `EventSource` reconnects and the page reloads the journal), so a slow
-/// or vanished client never holds memory or slows the API.
-async fn events(
-    State(state): State<AppState>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    // `None` marks the end of the entries (a lagging client is cut off); the whole stream ends
-    // there, or at shutdown.
-    let entries = BroadcastStream::new(state.journal().subscribe())
-        .scan((), |_, item| futures::future::ready(item.ok()))
-        .map(|json| Some(Event::default().event("entry").data(&*json)))
-        .chain(futures::stream::once(futures::future::ready(None)));
-    let policies = WatchStream::from_changes(state.policy_changes()).map({
-        let state = state.clone();
-        move |_| {
-            Some(
-                Event::default()
-                    .event("policy")
-                    .json_data(policy_view(&state))
-                    .unwrap_or_else(|_| Event::default().comment("unserializable policy")),
-            )
-        }
-    });
-    let events = futures::stream::select(entries, policies)
-        .take_while(|event| futures::future::ready(event.is_some()))
-        .filter_map(|event| futures::future::ready(event.map(Ok)))
-        .take_until(state.shutdown_token().clone().cancelled_owned());
-    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+/// Live entries as server-sent events (see [`crate::live`]).
+async fn events(State(state): State<AppState>) -> Response {
+    crate::live::events(&state)
 }
 
 async fn policy(State(state): State<AppState>) -> impl IntoResponse {

@@ -8,7 +8,8 @@
 //! the page.
 //!
 //! * [`cors_layer`] — the thin layer that asks [`cors_policy::engine`] what to do with each request;
-//! * [`journal`] — the bounded record of exchanges, served as JSON and as server-sent events;
+//! * [`journal`] — the bounded record of exchanges, served as JSON;
+//! * [`live`] — the journal as server-sent events, written in batches;
 //! * [`routes`] — the demo endpoints the scenarios call;
 //! * [`lab`] — the `/_lab/` routes for the page, which never follow the demo policy;
 //! * [`switch`] — switching the policy at runtime, for the trusted lab page only;
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod cors_layer;
 pub mod journal;
 pub mod lab;
+pub mod live;
 pub mod routes;
 pub mod switch;
 
@@ -140,10 +142,16 @@ impl AppState {
 
 /// The whole API: demo routes behind the CORS layer, lab routes beside them.
 pub fn app(state: AppState) -> Router {
-    routes::router(state.clone())
+    let app = routes::router(state.clone())
         .merge(lab::router(state.clone()))
-        .merge(switch::router(state.clone()))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .merge(switch::router(state.clone()));
+    // tower-http's request spans are at DEBUG: wrap the app only when a filter lets DEBUG
+    // through (`RUST_LOG=debug`, `RUST_LOG=tower_http=debug`), and cost nothing otherwise.
+    if tracing::level_filters::LevelFilter::current() >= tracing::Level::DEBUG {
+        app.layer(tower_http::trace::TraceLayer::new_for_http())
+    } else {
+        app
+    }
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then finishes in-flight requests.

@@ -2,6 +2,7 @@
 //! journal and the lab routes.
 
 use api_server::cli::PolicyArgs;
+use futures::StreamExt;
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::Value;
@@ -425,4 +426,60 @@ async fn live_events_stream_new_entries() {
     }
     assert!(text.starts_with("event: entry\ndata: "), "{text}");
     assert!(text.contains("\"run\":\"sse1\""), "{text}");
+}
+
+/// Under a burst the stream sends the newest entries in batches and counts the rest in `gap`
+/// events: every entry is either sent, in order, or counted.
+#[tokio::test]
+async fn live_events_account_for_every_entry_under_a_burst() {
+    let api = start(&[]).await;
+    let mut events = api
+        .client
+        .get(format!("{}/_lab/events", api.base))
+        .send()
+        .await
+        .unwrap();
+    const BURST: u64 = 400;
+    let burst = futures::stream::iter(0..BURST)
+        .map(|i| {
+            let api = &api;
+            async move {
+                api.send(
+                    "GET",
+                    &format!("/api/items?run=burst-{i}"),
+                    &[("origin", LAB)],
+                )
+                .await
+            }
+        })
+        .buffer_unordered(32)
+        .collect::<Vec<_>>();
+    let reader = async {
+        let (mut text, mut sent, mut skipped, mut ids) = (String::new(), 0u64, 0u64, Vec::new());
+        while sent + skipped < BURST {
+            let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), events.chunk())
+                .await
+                .expect("events within 10 s")
+                .unwrap()
+                .expect("stream open");
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = text.find("\n\n") {
+                let event: String = text.drain(..end + 2).collect();
+                let data = event.lines().find_map(|l| l.strip_prefix("data: "));
+                let data: Value = data.map_or(Value::Null, |d| serde_json::from_str(d).unwrap());
+                if event.starts_with("event: entry\n") {
+                    sent += 1;
+                    ids.push(data["id"].as_u64().unwrap());
+                } else if event.starts_with("event: gap\n") {
+                    skipped += data["skipped"].as_u64().unwrap();
+                }
+            }
+        }
+        (sent, skipped, ids)
+    };
+    let (responses, (sent, skipped, ids)) = tokio::join!(burst, reader);
+    assert!(responses.iter().all(|r| r.status() == StatusCode::OK));
+    assert_eq!(sent + skipped, BURST, "{sent} sent + {skipped} skipped");
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids in order: {ids:?}");
+    assert_eq!(ids.last(), Some(&BURST), "the newest entry is always sent");
 }
