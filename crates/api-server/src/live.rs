@@ -94,13 +94,12 @@ fn entry_chunks(state: AppState) -> impl Stream<Item = Bytes> {
     futures::stream::unfold(reader, |mut r| async move {
         let journal: &Journal = r.state.journal();
         // Nothing new: wait for the next entry, with a keep-alive now and then.
-        if journal.newest_id() <= r.seen {
-            if tokio::time::timeout(KEEP_ALIVE, journal.wait_for_newer(r.seen))
+        if journal.newest_id() <= r.seen
+            && tokio::time::timeout(KEEP_ALIVE, journal.wait_for_newer(r.seen))
                 .await
                 .is_err()
-            {
-                return Some((Bytes::from_static(b": keep-alive\n\n"), r));
-            }
+        {
+            return Some((Bytes::from_static(b": keep-alive\n\n"), r));
         }
         // Something new: write it now, or when the interval since the last write is over.
         if let Some(last) = r.last_write {
