@@ -1,9 +1,14 @@
 //! The CORS layer: a thin adapter between axum and [`cors_policy::engine`].
 //!
-//! For every request to the demo routes ([`CorsLayer`]) it reads the CORS facts from the request, asks the
-//! engine for a [`Decision`], answers preflights itself — at once, without an `await` — or lets
-//! the handler run and adds the engine's headers, and writes the exchange to the journal. Data flows one way:
-//! request → decision → response headers → journal entry.
+//! For every request to the demo routes ([`CorsLayer`]) it reads the CORS facts from the
+//! request, asks the engine for a [`Decision`], answers preflights itself — at once, without an
+//! `await` — or lets the handler run and adds the engine's headers, and writes the exchange to
+//! the journal. Data flows one way: request → decision → response headers → journal entry.
+//!
+//! It is on every request's path, so it copies little: the request's fields and header lines
+//! go into one buffer (the journal's [`RequestRecord`]) that the engine then borrows from, and
+//! a response header that echoes the request — the origin, the requested method, the requested
+//! header list — is the request's own `HeaderValue`, shared rather than copied.
 //!
 //! Requests no browser would send are refused here with a 400 before the engine sees them:
 //! several `Origin` headers, or an `Origin` / `Access-Control-Request-*` value that is not
@@ -18,15 +23,15 @@ use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use cors_policy::engine::{decide, CorsHeaders, Decision, PreflightDecision};
+use cors_policy::engine::{
+    self, decide, CorsHeaders, Decision, PreflightDecision, PREFLIGHT_VARY,
+};
 use futures::future::{BoxFuture, Either};
+use smallvec::SmallVec;
 use tower::{Layer, Service};
 
-use crate::journal::{capture_headers, RequestRecord, ResponseRecord};
+use crate::journal::{capture_headers, RequestFields, RequestRecord, ResponseRecord};
 use crate::AppState;
-
-const ACRM: &str = "access-control-request-method";
-const ACRH: &str = "access-control-request-headers";
 
 /// Longest `run` id the journal keeps.
 const MAX_RUN_LEN: usize = 80;
@@ -63,37 +68,6 @@ pub struct Cors<S> {
 
 type Answered = Result<Response, Infallible>;
 
-/// A decision carried out as far as it can be before the handler runs; it owns everything, so
-/// the request record it was decided from can go to the journal.
-struct Ruling {
-    answer: Answer,
-    outcome: &'static str,
-    reason: String,
-}
-
-enum Answer {
-    Preflight(Response),
-    Actual { lines: Vec<Line>, vary_origin: bool },
-}
-
-fn rule(policy: &cors_policy::Policy, record: &RequestRecord) -> Ruling {
-    let decision = decide(policy, &record.facts());
-    let outcome = decision.outcome().label();
-    let reason = decision.outcome().to_string();
-    let answer = match decision {
-        Decision::Preflight(p) => Answer::Preflight(preflight_response(&p)),
-        Decision::Actual(a) => Answer::Actual {
-            lines: header_lines(&a.headers),
-            vary_origin: a.vary_origin,
-        },
-    };
-    Ruling {
-        answer,
-        outcome,
-        reason,
-    }
-}
-
 impl<S> Service<Request> for Cors<S>
 where
     S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
@@ -109,27 +83,19 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        // Each request value is copied once, into the journal's record; the engine borrows it
-        // there.
         let record = match request_record(&self.state, &request) {
             Ok(record) => record,
             Err(msg) => return Either::Left(ready(Ok(bad_request(msg)))),
         };
-        let ruling = rule(&self.state.policy().policy, &record);
-        let (lines, vary_origin) = match ruling.answer {
+        let policy = self.state.policy();
+        let answer = carry_out(&policy.policy, &record, request.headers());
+        let (lines, vary_origin) = match answer {
             Answer::Preflight(response) => {
-                journal(
-                    &self.state,
-                    record,
-                    &response,
-                    ruling.outcome,
-                    ruling.reason,
-                );
+                journal(&self.state, record, &response, policy);
                 return Either::Left(ready(Ok(response)));
             }
             Answer::Actual { lines, vary_origin } => (lines, vary_origin),
         };
-        let (outcome, reason) = (ruling.outcome, ruling.reason);
         // The clone is for the next request; the one that was made ready serves this one.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -137,9 +103,27 @@ where
         Either::Right(Box::pin(async move {
             let Ok(mut response) = inner.call(request).await;
             apply_lines(response.headers_mut(), lines, vary_origin);
-            journal(&state, record, &response, outcome, reason);
+            journal(&state, record, &response, policy);
             Ok(response)
         }))
+    }
+}
+
+/// A decision carried out as far as it can be before the handler runs. It owns everything, so
+/// the record it was decided from can go to the journal.
+enum Answer {
+    Preflight(Response),
+    Actual { lines: Lines, vary_origin: bool },
+}
+
+fn carry_out(policy: &cors_policy::Policy, record: &RequestRecord, headers: &HeaderMap) -> Answer {
+    let echoes = Echoes::of(record, headers);
+    match decide(policy, &record.facts()) {
+        Decision::Preflight(p) => Answer::Preflight(preflight_response(&p, &echoes)),
+        Decision::Actual(a) => Answer::Actual {
+            lines: header_lines(&a.headers, &echoes),
+            vary_origin: a.vary_origin,
+        },
     }
 }
 
@@ -147,16 +131,14 @@ fn journal(
     state: &AppState,
     record: RequestRecord,
     response: &Response,
-    outcome: &'static str,
-    reason: String,
+    policy: std::sync::Arc<cors_policy::EffectivePolicy>,
 ) {
     state.journal().record(
         record,
         ResponseRecord {
             status: response.status().as_u16(),
             headers: capture_headers(response.headers()),
-            outcome,
-            reason,
+            policy,
         },
     );
 }
@@ -164,32 +146,48 @@ fn journal(
 /// The request half of the journal entry; `Err` for a request no browser would send.
 fn request_record(state: &AppState, request: &Request) -> Result<RequestRecord, String> {
     let headers = request.headers();
-    let origin = single_value(headers, header::ORIGIN)?;
-    let request_method = single_value(headers, HeaderName::from_static(ACRM))?;
-    let request_headers = joined_values(headers, HeaderName::from_static(ACRH))?;
-    let method = request.method().as_str();
-    let preflight = method == "OPTIONS" && origin.is_some() && request_method.is_some();
-    Ok(RequestRecord {
-        run: run_id(request.uri().query()),
-        preflight,
-        method: method.to_string(),
-        path: request.uri().path().to_string(),
-        url: state.request_url(headers, request.uri()),
+    let origin = single_value(headers, &header::ORIGIN)?;
+    let request_method = single_value(headers, &header::ACCESS_CONTROL_REQUEST_METHOD)?;
+    let joined;
+    let request_headers = match single_value(headers, &header::ACCESS_CONTROL_REQUEST_HEADERS) {
+        Ok(value) => value,
+        // Several lines: one list, as a browser's header map would join them.
+        Err(_) => {
+            joined = joined_values(headers, &header::ACCESS_CONTROL_REQUEST_HEADERS)?;
+            Some(joined.as_str())
+        }
+    };
+    let uri = request.uri();
+    let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    // The URL as the browser addressed this server (its `Host` header).
+    let url = match headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|host| host.bytes().all(|b| b.is_ascii_graphic()))
+    {
+        Some(host) => ["http://", host, path_and_query],
+        None => [state.public_url(), "", path_and_query],
+    };
+    let fields = RequestFields {
+        run: run_id(uri.query()),
+        method: request.method().as_str(),
+        path: uri.path(),
+        url,
         origin,
         request_method,
         request_headers,
         cookie_sent: headers.contains_key(header::COOKIE),
-        headers: capture_headers(headers),
-    })
+    };
+    Ok(RequestRecord::new(fields, headers))
 }
 
 /// Carries out a decision with axum's `Next` (the switch route's middleware): answers a
 /// preflight now, or runs the handler and adds the headers.
 pub(crate) async fn respond(decision: Decision<'_>, request: Request, next: Next) -> Response {
     match decision {
-        Decision::Preflight(p) => preflight_response(&p),
+        Decision::Preflight(p) => preflight_response(&p, &Echoes::default()),
         Decision::Actual(a) => {
-            let lines = header_lines(&a.headers);
+            let lines = header_lines(&a.headers, &Echoes::default());
             let mut response = next.run(request).await;
             apply_lines(response.headers_mut(), lines, a.vary_origin);
             response
@@ -198,34 +196,98 @@ pub(crate) async fn respond(decision: Decision<'_>, request: Request, next: Next
 }
 
 /// The engine's answer to a preflight, complete: the handler never runs.
-fn preflight_response(p: &PreflightDecision<'_>) -> Response {
+fn preflight_response(p: &PreflightDecision<'_>, echoes: &Echoes<'_>) -> Response {
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::from_u16(p.status).unwrap_or(StatusCode::FORBIDDEN);
-    apply_lines(response.headers_mut(), header_lines(&p.headers), false);
+    apply_lines(response.headers_mut(), header_lines(&p.headers, echoes), false);
     response
+}
+
+/// The request values a decision may echo: each as the record's text (which the engine's
+/// values borrow from) and as the request's own `HeaderValue`.
+#[derive(Default)]
+struct Echoes<'a>([Option<(&'a str, &'a HeaderValue)>; 3]);
+
+impl<'a> Echoes<'a> {
+    fn of(record: &'a RequestRecord, headers: &'a HeaderMap) -> Self {
+        let pair = |text: Option<&'a str>, name: &HeaderName| {
+            let mut values = headers.get_all(name).iter();
+            match (text, values.next(), values.next()) {
+                (Some(text), Some(value), None) => Some((text, value)),
+                _ => None, // absent, or several lines joined into new text
+            }
+        };
+        Echoes([
+            pair(record.origin(), &header::ORIGIN),
+            pair(
+                record.request_method(),
+                &header::ACCESS_CONTROL_REQUEST_METHOD,
+            ),
+            pair(
+                record.request_headers(),
+                &header::ACCESS_CONTROL_REQUEST_HEADERS,
+            ),
+        ])
+    }
+
+    /// The request's `HeaderValue` when `value` is exactly that request value (the same bytes
+    /// in the record, not merely equal text).
+    fn find(&self, value: &str) -> Option<HeaderValue> {
+        self.0
+            .iter()
+            .flatten()
+            .find(|(text, _)| text.as_ptr() == value.as_ptr() && text.len() == value.len())
+            .map(|(_, v)| (*v).clone())
+    }
 }
 
 /// One engine header as `http` types, and whether it adds a line (`broken-double-origin`
 /// lists a name twice) rather than replacing the handler's.
 type Line = (HeaderName, HeaderValue, bool);
+type Lines = SmallVec<[Line; 8]>;
 
-fn header_lines(lines: &CorsHeaders<'_>) -> Vec<Line> {
-    let mut out = Vec::with_capacity(lines.len());
+fn header_lines(lines: &CorsHeaders<'_>, echoes: &Echoes<'_>) -> Lines {
+    let mut out = Lines::new();
     for (i, (name, value)) in lines.iter().enumerate() {
-        // Values come from validated configuration or from request headers that already
-        // parsed as header values, so this cannot fail in practice; skip rather than panic.
-        let Ok(value) = HeaderValue::from_str(value) else {
-            continue;
+        let value = match echoes.find(value) {
+            Some(v) => v,
+            None => match value {
+                "*" => HeaderValue::from_static("*"),
+                "true" => HeaderValue::from_static("true"),
+                "*,authorization" => HeaderValue::from_static("*,authorization"),
+                PREFLIGHT_VARY => HeaderValue::from_static(PREFLIGHT_VARY),
+                // Values come from validated configuration or from request headers that
+                // already parsed as header values, so this cannot fail in practice; skip
+                // rather than panic.
+                other => match HeaderValue::from_str(other) {
+                    Ok(v) => v,
+                    Err(_) => continue,
+                },
+            },
         };
         let again = lines.iter().take(i).any(|(earlier, _)| earlier == name);
-        out.push((HeaderName::from_static(name), value, again));
+        out.push((header_name(name), value, again));
     }
     out
 }
 
+fn header_name(name: &'static str) -> HeaderName {
+    match name {
+        engine::ACAO => header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        engine::ACAC => header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        engine::ACAM => header::ACCESS_CONTROL_ALLOW_METHODS,
+        engine::ACAH => header::ACCESS_CONTROL_ALLOW_HEADERS,
+        engine::ACMA => header::ACCESS_CONTROL_MAX_AGE,
+        engine::ACEH => header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        engine::VARY => header::VARY,
+        other => HeaderName::from_static(other),
+    }
+}
+
 /// Sets the engine's headers, replacing a handler's value for the same name, and appends
 /// `Origin` to the handler's `Vary` (never replacing it) when asked.
-fn apply_lines(target: &mut HeaderMap, lines: Vec<Line>, vary_origin: bool) {
+fn apply_lines(target: &mut HeaderMap, lines: Lines, vary_origin: bool) {
+    target.reserve(lines.len() + usize::from(vary_origin));
     for (name, value, again) in lines {
         if again {
             target.append(name, value);
@@ -238,8 +300,9 @@ fn apply_lines(target: &mut HeaderMap, lines: Vec<Line>, vary_origin: bool) {
     }
 }
 
-fn single_value(headers: &HeaderMap, name: HeaderName) -> Result<Option<String>, String> {
-    let mut values = headers.get_all(&name).iter();
+/// The one value of `name`; `Err` when there are several or it is not visible ASCII.
+fn single_value<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Result<Option<&'a str>, String> {
+    let mut values = headers.get_all(name).iter();
     let Some(first) = values.next() else {
         return Ok(None);
     };
@@ -247,24 +310,21 @@ fn single_value(headers: &HeaderMap, name: HeaderName) -> Result<Option<String>,
         return Err(format!("several {name} headers; a browser sends one"));
     }
     match first.to_str() {
-        Ok(text) => Ok(Some(text.to_string())),
+        Ok(text) => Ok(Some(text)),
         Err(_) => Err(format!("the {name} header is not visible ASCII")),
     }
 }
 
-fn joined_values(headers: &HeaderMap, name: HeaderName) -> Result<Option<String>, String> {
-    let mut joined: Option<String> = None;
-    for value in headers.get_all(&name) {
+fn joined_values(headers: &HeaderMap, name: &HeaderName) -> Result<String, String> {
+    let mut joined = String::new();
+    for (i, value) in headers.get_all(name).iter().enumerate() {
         let text = value
             .to_str()
             .map_err(|_| format!("the {name} header is not visible ASCII"))?;
-        match &mut joined {
-            Some(j) => {
-                j.push(',');
-                j.push_str(text);
-            }
-            None => joined = Some(text.to_string()),
+        if i > 0 {
+            joined.push(',');
         }
+        joined.push_str(text);
     }
     Ok(joined)
 }
@@ -274,7 +334,7 @@ fn bad_request(message: String) -> Response {
 }
 
 /// The `run` query parameter, when it is a short id of safe characters.
-fn run_id(query: Option<&str>) -> Option<String> {
+fn run_id(query: Option<&str>) -> Option<&str> {
     query?
         .split('&')
         .find_map(|pair| pair.strip_prefix("run="))
@@ -285,28 +345,6 @@ fn run_id(query: Option<&str>) -> Option<String> {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
-        .map(str::to_string)
-}
-
-impl AppState {
-    /// The URL as the browser addressed this server (its `Host` header), for the journal.
-    fn request_url(&self, headers: &HeaderMap, uri: &axum::http::Uri) -> String {
-        let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .filter(|host| host.bytes().all(|b| b.is_ascii_graphic()));
-        let mut url = String::with_capacity(path.len() + host.map_or(0, str::len) + 32);
-        match host {
-            Some(host) => {
-                url.push_str("http://");
-                url.push_str(host);
-            }
-            None => url.push_str(self.public_url()),
-        }
-        url.push_str(path);
-        url
-    }
 }
 
 #[cfg(test)]
@@ -315,8 +353,8 @@ mod tests {
 
     #[test]
     fn run_ids_are_short_and_safe() {
-        assert_eq!(run_id(Some("run=get-1")), Some("get-1".into()));
-        assert_eq!(run_id(Some("a=b&run=x_2")), Some("x_2".into()));
+        assert_eq!(run_id(Some("run=get-1")), Some("get-1"));
+        assert_eq!(run_id(Some("a=b&run=x_2")), Some("x_2"));
         assert_eq!(run_id(Some("run=<script>")), None);
         assert_eq!(run_id(Some(&format!("run={}", "a".repeat(81)))), None);
         assert_eq!(run_id(None), None);

@@ -23,8 +23,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use cors_policy::browser::{check, BrowserRequest, BrowserVerdict, CredentialsMode, RequestKind};
+use cors_policy::engine::{decide, RequestFacts};
+use cors_policy::EffectivePolicy;
 use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
+use smallvec::SmallVec;
 use tokio::sync::Notify;
 
 /// Longest header value kept in an entry.
@@ -35,22 +38,37 @@ const MAX_HEADER_LINES: usize = 48;
 /// the ring's memory stays close to the entries' own size even when every header is huge.
 const MAX_KEPT_JSON: usize = 8 * 1024;
 
-/// Header lines as text, with secrets redacted and sizes bounded, in one buffer.
+/// Header lines as text, with secrets redacted and sizes bounded, in one buffer: one allocation
+/// for a typical request (up to 16 lines), whatever its number of headers.
 ///
 /// Serialized as `[["name", "value"], …]`.
 #[derive(Debug, Clone, Default)]
 pub struct HeaderLines {
     text: String,
     /// Per line: where its name ends and where its value ends in `text`.
-    ends: Vec<(u32, u32)>,
+    ends: SmallVec<[(u32, u32); 16]>,
 }
+
+/// Where a piece of text is in a record's buffer.
+type Span = (u32, u32);
 
 impl HeaderLines {
     /// Copies `headers`, redacting secrets and truncating long values.
     pub fn capture(headers: &axum::http::HeaderMap) -> Self {
+        Self::capture_with_room(headers, 0)
+    }
+
+    /// Like [`capture`](Self::capture), with `room` more bytes in the buffer for
+    /// [`push_field`](Self::push_field).
+    fn capture_with_room(headers: &axum::http::HeaderMap, room: usize) -> Self {
+        let size: usize = headers
+            .iter()
+            .take(MAX_HEADER_LINES)
+            .map(|(n, v)| n.as_str().len() + v.len().min(MAX_VALUE_LEN + 24))
+            .sum();
         let mut lines = HeaderLines {
-            text: String::with_capacity(headers.len() * 32),
-            ends: Vec::with_capacity(headers.len().min(MAX_HEADER_LINES)),
+            text: String::with_capacity(size + room),
+            ends: SmallVec::new(),
         };
         for (name, value) in headers.iter().take(MAX_HEADER_LINES) {
             let name = name.as_str();
@@ -65,6 +83,19 @@ impl HeaderLines {
             lines.ends.push((name_end as u32, lines.text.len() as u32));
         }
         lines
+    }
+
+    /// Stores more text after the lines (the record's other fields), in the same buffer.
+    fn push_field(&mut self, pieces: &[&str]) -> Span {
+        let start = self.text.len() as u32;
+        for piece in pieces {
+            self.text.push_str(piece);
+        }
+        (start, self.text.len() as u32)
+    }
+
+    fn field(&self, span: Span) -> &str {
+        &self.text[span.0 as usize..span.1 as usize]
     }
 
     /// `(name, value)` pairs, in the order they were captured.
@@ -137,10 +168,10 @@ pub struct Entry {
 
 /// The engine's conclusion, in the journal's JSON shape.
 #[derive(Debug, Clone, Serialize)]
-pub struct DecisionView<'a> {
+pub struct DecisionView {
     /// `allowed`, `refused`, `no-origin` or `cors-off`.
     pub outcome: &'static str,
-    pub reason: &'a str,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -188,41 +219,126 @@ impl From<&BrowserVerdict> for VerdictView {
     }
 }
 
-/// The request half of an entry, captured before the handler runs.
+/// The request half of an entry, captured before the handler runs: every field and header
+/// line in one buffer.
 #[derive(Debug, Clone)]
 pub struct RequestRecord {
-    /// The `run` query parameter: which click of the page caused this exchange.
-    pub run: Option<String>,
+    text: HeaderLines,
+    run: Option<Span>,
+    method: Span,
+    path: Span,
+    url: Span,
+    origin: Option<Span>,
+    request_method: Option<Span>,
+    request_headers: Option<Span>,
     pub preflight: bool,
-    pub method: String,
-    pub path: String,
-    pub url: String,
-    pub origin: Option<String>,
-    pub request_method: Option<String>,
-    pub request_headers: Option<String>,
     pub cookie_sent: bool,
-    pub headers: HeaderLines,
+}
+
+/// The fields of a [`RequestRecord`], borrowed from the request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestFields<'a> {
+    /// The `run` query parameter: which click of the page caused this exchange.
+    pub run: Option<&'a str>,
+    pub method: &'a str,
+    pub path: &'a str,
+    /// Pieces that make the URL, concatenated (`http://`, the host, the path and query).
+    pub url: [&'a str; 3],
+    pub origin: Option<&'a str>,
+    pub request_method: Option<&'a str>,
+    pub request_headers: Option<&'a str>,
+    pub cookie_sent: bool,
 }
 
 impl RequestRecord {
+    /// Copies `fields` and `headers` (secrets redacted) into one buffer.
+    pub fn new(fields: RequestFields<'_>, headers: &axum::http::HeaderMap) -> Self {
+        let f = fields;
+        let room = [f.run, f.origin, f.request_method, f.request_headers]
+            .iter()
+            .map(|v| v.map_or(0, str::len))
+            .sum::<usize>()
+            + f.method.len()
+            + f.path.len()
+            + f.url.iter().map(|p| p.len()).sum::<usize>();
+        let mut text = HeaderLines::capture_with_room(headers, room);
+        let mut optional = |v: Option<&str>| v.map(|v| text.push_field(&[v]));
+        let (run, origin, request_method, request_headers) = (
+            optional(f.run),
+            optional(f.origin),
+            optional(f.request_method),
+            optional(f.request_headers),
+        );
+        let method = text.push_field(&[f.method]);
+        let path = text.push_field(&[f.path]);
+        let url = text.push_field(&f.url);
+        RequestRecord {
+            preflight: f.method == "OPTIONS" && origin.is_some() && request_method.is_some(),
+            cookie_sent: f.cookie_sent,
+            text,
+            run,
+            method,
+            path,
+            url,
+            origin,
+            request_method,
+            request_headers,
+        }
+    }
+
+    pub fn run(&self) -> Option<&str> {
+        self.run.map(|s| self.text.field(s))
+    }
+
+    pub fn method(&self) -> &str {
+        self.text.field(self.method)
+    }
+
+    pub fn path(&self) -> &str {
+        self.text.field(self.path)
+    }
+
+    pub fn url(&self) -> &str {
+        self.text.field(self.url)
+    }
+
+    pub fn origin(&self) -> Option<&str> {
+        self.origin.map(|s| self.text.field(s))
+    }
+
+    pub fn request_method(&self) -> Option<&str> {
+        self.request_method.map(|s| self.text.field(s))
+    }
+
+    pub fn request_headers(&self) -> Option<&str> {
+        self.request_headers.map(|s| self.text.field(s))
+    }
+
+    /// The request's header lines.
+    pub fn headers(&self) -> &HeaderLines {
+        &self.text
+    }
+
     /// What the engine reads, borrowed from the record.
-    pub fn facts(&self) -> cors_policy::engine::RequestFacts<'_> {
-        cors_policy::engine::RequestFacts {
-            method: &self.method,
-            origin: self.origin.as_deref(),
-            request_method: self.request_method.as_deref(),
-            request_headers: self.request_headers.as_deref(),
+    pub fn facts(&self) -> RequestFacts<'_> {
+        RequestFacts {
+            method: self.method(),
+            origin: self.origin(),
+            request_method: self.request_method(),
+            request_headers: self.request_headers(),
         }
     }
 }
 
-/// The response half, and the engine's conclusion.
+/// The response half, and the policy that decided it.
 #[derive(Debug, Clone)]
 pub struct ResponseRecord {
     pub status: u16,
     pub headers: HeaderLines,
-    pub outcome: &'static str,
-    pub reason: String,
+    /// The policy in force for this exchange. The engine is pure, so the decision's outcome and
+    /// reason are worked out again from it when the entry is read, instead of being rendered
+    /// on every request's path.
+    pub policy: Arc<EffectivePolicy>,
 }
 
 /// The JSON shape of an entry (what the page and the tests read).
@@ -244,7 +360,7 @@ struct EntryView<'a> {
     status: u16,
     response: &'a HeaderLines,
     cors_response: CorsLines<'a>,
-    decision: DecisionView<'a>,
+    decision: DecisionView,
     verdict: Verdicts,
 }
 
@@ -268,7 +384,7 @@ impl Entry {
 
     fn verdict(&self, credentials: CredentialsMode) -> VerdictView {
         let request = &self.request;
-        let Some(origin) = request.origin.as_deref() else {
+        let Some(origin) = request.origin() else {
             return VerdictView {
                 pass: true,
                 not_cors: true,
@@ -285,15 +401,23 @@ impl Entry {
             },
             origin,
             method: request
-                .request_method
-                .as_deref()
+                .request_method()
                 .filter(|_| request.preflight)
-                .unwrap_or(&request.method),
-            request_headers: request.request_headers.as_deref(),
+                .unwrap_or(request.method()),
+            request_headers: request.request_headers(),
             credentials,
         };
         let lines: Vec<(&str, &str)> = self.response.headers.iter().collect();
         VerdictView::from(&check(&browser_request, self.response.status, &lines))
+    }
+
+    /// The engine's conclusion, decided again from the recorded request and policy.
+    pub fn decision(&self) -> DecisionView {
+        let decision = decide(&self.response.policy.policy, &self.request.facts());
+        DecisionView {
+            outcome: decision.outcome().label(),
+            reason: decision.outcome().to_string(),
+        }
     }
 
     /// The entry as JSON text, serialized once and kept (unless it is very large).
@@ -316,23 +440,20 @@ impl Serialize for Entry {
         EntryView {
             id: self.id,
             time_ms: self.time_ms,
-            run: r.run.as_deref(),
+            run: r.run(),
             kind: self.kind(),
-            method: &r.method,
-            path: &r.path,
-            url: &r.url,
-            origin: r.origin.as_deref(),
-            request_method: r.request_method.as_deref(),
-            request_headers: r.request_headers.as_deref(),
+            method: r.method(),
+            path: r.path(),
+            url: r.url(),
+            origin: r.origin(),
+            request_method: r.request_method(),
+            request_headers: r.request_headers(),
             cookie_sent: r.cookie_sent,
-            request: &r.headers,
+            request: r.headers(),
             status: self.response.status,
             response: &self.response.headers,
             cors_response: CorsLines(&self.response.headers),
-            decision: DecisionView {
-                outcome: self.response.outcome,
-                reason: &self.response.reason,
-            },
+            decision: self.decision(),
             verdict: self.verdicts(),
         }
         .serialize(serializer)
@@ -420,7 +541,7 @@ impl Journal {
         ring.entries
             .iter()
             .rev()
-            .filter(|e| run.is_none() || e.request.run.as_deref() == run)
+            .filter(|e| run.is_none() || e.request.run() == run)
             .cloned()
             .collect()
     }
@@ -503,39 +624,39 @@ fn push_truncated(out: &mut String, text: &str) {
 mod tests {
     use super::*;
 
+    fn req_with(run: &str, origin: Option<&str>) -> RequestRecord {
+        let fields = RequestFields {
+            run: Some(run),
+            method: "GET",
+            path: "/api/items",
+            url: ["http://", "localhost:9090", "/api/items"],
+            origin,
+            ..RequestFields::default()
+        };
+        RequestRecord::new(fields, &axum::http::HeaderMap::new())
+    }
+
     fn req(run: &str) -> RequestRecord {
-        RequestRecord {
-            run: Some(run.into()),
-            preflight: false,
-            method: "GET".into(),
-            path: "/api/items".into(),
-            url: "http://localhost:9090/api/items".into(),
-            origin: Some("http://localhost:8080".into()),
-            request_method: None,
-            request_headers: None,
-            cookie_sent: false,
-            headers: HeaderLines::default(),
-        }
+        req_with(run, Some("http://localhost:8080"))
     }
 
     fn resp(acao: &str) -> ResponseRecord {
+        let policy = cors_policy::PolicyInput::default()
+            .resolve("http://localhost:8080")
+            .unwrap();
         ResponseRecord {
             status: 200,
-            headers: [
-                ("content-type", "text/plain"),
-                ("access-control-allow-origin", acao),
-            ]
-            .into_iter()
-            .collect(),
-            outcome: "allowed",
-            reason: "test".into(),
+            headers: [("content-type", "text/plain"), ("access-control-allow-origin", acao)]
+                .into_iter()
+                .collect(),
+            policy: Arc::new(policy),
         }
     }
 
     fn runs(entries: &[Arc<Entry>]) -> Vec<String> {
         entries
             .iter()
-            .map(|e| e.request.run.clone().unwrap())
+            .map(|e| e.request.run().unwrap().to_string())
             .collect()
     }
 
@@ -560,9 +681,7 @@ mod tests {
             e.verdicts().include.cors_error,
             Some("WildcardOriginNotAllowed")
         );
-        let mut no_origin = req("b");
-        no_origin.origin = None;
-        let e = j.record(no_origin, resp("*"));
+        let e = j.record(req_with("b", None), resp("*"));
         assert!(e.verdicts().omit.not_cors && e.verdicts().include.not_cors);
     }
 
@@ -582,9 +701,13 @@ mod tests {
             v["cors_response"],
             serde_json::json!([["access-control-allow-origin", "*"]])
         );
+        assert_eq!(v["url"], "http://localhost:9090/api/items");
+        assert_eq!(v["origin"], "http://localhost:8080");
+        // Decided again from the recorded policy (strict allows the lab page).
+        assert_eq!(v["decision"]["outcome"], "allowed");
         assert_eq!(
-            v["decision"],
-            serde_json::json!({"outcome": "allowed", "reason": "test"})
+            v["decision"]["reason"],
+            "origin http://localhost:8080 is in CORS_ALLOW_ORIGINS"
         );
         assert_eq!(v["verdict"]["omit"]["pass"], true);
         assert_eq!(
