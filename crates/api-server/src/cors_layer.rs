@@ -23,9 +23,7 @@ use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use cors_policy::engine::{
-    self, decide, CorsHeaders, Decision, PreflightDecision, PREFLIGHT_VARY,
-};
+use cors_policy::engine::{self, decide, CorsHeaders, Decision, PreflightDecision, PREFLIGHT_VARY};
 use futures::future::{BoxFuture, Either};
 use smallvec::SmallVec;
 use tower::{Layer, Service};
@@ -199,7 +197,15 @@ pub(crate) async fn respond(decision: Decision<'_>, request: Request, next: Next
 fn preflight_response(p: &PreflightDecision<'_>, echoes: &Echoes<'_>) -> Response {
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::from_u16(p.status).unwrap_or(StatusCode::FORBIDDEN);
-    apply_lines(response.headers_mut(), header_lines(&p.headers, echoes), false);
+    let headers = response.headers_mut();
+    headers.reserve(p.headers.len());
+    for_each_line(&p.headers, echoes, |name, value, again| {
+        if again {
+            headers.append(name, value);
+        } else {
+            headers.insert(name, value);
+        }
+    });
     response
 }
 
@@ -244,10 +250,24 @@ impl<'a> Echoes<'a> {
 /// One engine header as `http` types, and whether it adds a line (`broken-double-origin`
 /// lists a name twice) rather than replacing the handler's.
 type Line = (HeaderName, HeaderValue, bool);
-type Lines = SmallVec<[Line; 8]>;
+/// An actual response gets at most four lines (origin twice under `broken-double-origin`,
+/// credentials, exposed headers).
+type Lines = SmallVec<[Line; 4]>;
 
 fn header_lines(lines: &CorsHeaders<'_>, echoes: &Echoes<'_>) -> Lines {
     let mut out = Lines::new();
+    for_each_line(lines, echoes, |name, value, again| {
+        out.push((name, value, again))
+    });
+    out
+}
+
+/// Each engine header as `http` types, with whether its name came before.
+fn for_each_line(
+    lines: &CorsHeaders<'_>,
+    echoes: &Echoes<'_>,
+    mut emit: impl FnMut(HeaderName, HeaderValue, bool),
+) {
     for (i, (name, value)) in lines.iter().enumerate() {
         let value = match echoes.find(value) {
             Some(v) => v,
@@ -266,9 +286,8 @@ fn header_lines(lines: &CorsHeaders<'_>, echoes: &Echoes<'_>) -> Lines {
             },
         };
         let again = lines.iter().take(i).any(|(earlier, _)| earlier == name);
-        out.push((header_name(name), value, again));
+        emit(header_name(name), value, again);
     }
-    out
 }
 
 fn header_name(name: &'static str) -> HeaderName {

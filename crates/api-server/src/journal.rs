@@ -78,7 +78,13 @@ impl HeaderLines {
                 use std::fmt::Write;
                 let _ = write!(lines.text, "(redacted, {} bytes)", value.len());
             } else {
-                push_truncated(&mut lines.text, &String::from_utf8_lossy(value.as_bytes()));
+                match value.to_str() {
+                    Ok(text) => push_truncated(&mut lines.text, text),
+                    // Not visible ASCII: shown as text, with U+FFFD for what is not UTF-8.
+                    Err(_) => {
+                        push_truncated(&mut lines.text, &String::from_utf8_lossy(value.as_bytes()))
+                    }
+                }
             }
             lines.ends.push((name_end as u32, lines.text.len() as u32));
         }
@@ -646,9 +652,12 @@ mod tests {
             .unwrap();
         ResponseRecord {
             status: 200,
-            headers: [("content-type", "text/plain"), ("access-control-allow-origin", acao)]
-                .into_iter()
-                .collect(),
+            headers: [
+                ("content-type", "text/plain"),
+                ("access-control-allow-origin", acao),
+            ]
+            .into_iter()
+            .collect(),
             policy: Arc::new(policy),
         }
     }
