@@ -109,6 +109,8 @@ where
 
 /// A decision carried out as far as it can be before the handler runs. It owns everything, so
 /// the record it was decided from can go to the journal.
+// Made and matched at once, never stored: boxing the lines would cost an allocation per request.
+#[allow(clippy::large_enum_variant)]
 enum Answer {
     Preflight(Response),
     Actual { lines: Lines, vary_origin: bool },
