@@ -134,7 +134,10 @@ impl AllowHeaders {
             AllowHeaders::Any { authorization } => {
                 *authorization || !name.eq_ignore_ascii_case("authorization")
             }
-            AllowHeaders::List(list) => list.iter().any(|h| h.eq_ignore_ascii_case(name)),
+            // The list is lower case, and so are the names browsers send: try bytes first.
+            AllowHeaders::List(list) => list
+                .iter()
+                .any(|h| h.len() == name.len() && (h == name || h.eq_ignore_ascii_case(name))),
         }
     }
 }
