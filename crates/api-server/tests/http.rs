@@ -400,10 +400,9 @@ async fn hostile_origin_headers_get_400_and_the_server_keeps_serving() {
     assert_eq!(r.status(), StatusCode::OK);
 }
 
-#[tokio::test]
-async fn live_events_stream_new_entries() {
-    let api = start(&[]).await;
-    let mut events = api
+/// `GET /_lab/events`, checked to be an event stream.
+async fn open_events(api: &Api) -> reqwest::Response {
+    let events = api
         .client
         .get(format!("{}/_lab/events", api.base))
         .send()
@@ -413,16 +412,28 @@ async fn live_events_stream_new_entries() {
         header(events.headers(), "content-type"),
         Some("text/event-stream")
     );
+    events
+}
+
+/// The next chunk of an event stream, as text.
+async fn next_chunk(events: &mut reqwest::Response) -> String {
+    let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), events.chunk())
+        .await
+        .expect("events within 10 s")
+        .unwrap()
+        .expect("stream open");
+    String::from_utf8_lossy(&chunk).into_owned()
+}
+
+#[tokio::test]
+async fn live_events_stream_new_entries() {
+    let api = start(&[]).await;
+    let mut events = open_events(&api).await;
     api.send("GET", "/api/items?run=sse1", &[("origin", LAB)])
         .await;
     let mut text = String::new();
     while !text.contains("\n\n") {
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), events.chunk())
-            .await
-            .expect("an event within 5 s")
-            .unwrap()
-            .expect("stream open");
-        text.push_str(&String::from_utf8_lossy(&chunk));
+        text.push_str(&next_chunk(&mut events).await);
     }
     assert!(text.starts_with("event: entry\ndata: "), "{text}");
     assert!(text.contains("\"run\":\"sse1\""), "{text}");
@@ -433,12 +444,7 @@ async fn live_events_stream_new_entries() {
 #[tokio::test]
 async fn live_events_account_for_every_entry_under_a_burst() {
     let api = start(&[]).await;
-    let mut events = api
-        .client
-        .get(format!("{}/_lab/events", api.base))
-        .send()
-        .await
-        .unwrap();
+    let mut events = open_events(&api).await;
     const BURST: u64 = 400;
     let burst = futures::stream::iter(0..BURST)
         .map(|i| {
@@ -457,12 +463,7 @@ async fn live_events_account_for_every_entry_under_a_burst() {
     let reader = async {
         let (mut text, mut sent, mut skipped, mut ids) = (String::new(), 0u64, 0u64, Vec::new());
         while sent + skipped < BURST {
-            let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), events.chunk())
-                .await
-                .expect("events within 10 s")
-                .unwrap()
-                .expect("stream open");
-            text.push_str(&String::from_utf8_lossy(&chunk));
+            text.push_str(&next_chunk(&mut events).await);
             while let Some(end) = text.find("\n\n") {
                 let event: String = text.drain(..end + 2).collect();
                 let data = event.lines().find_map(|l| l.strip_prefix("data: "));
