@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Load test on loopback: the API's preflight and actual routes against a bare axum server
 # that answers 204, in the same run; then start-up time and memory after a million requests.
+# A third server, the bare one with --same-answers, writes the API's exact answers as
+# constants: the difference between it and the API is what the engine, the journal and the
+# routing cost, apart from the bytes on the wire.
 #
 #   scripts/load.sh [seconds-per-run]      (default 10)
 #
@@ -66,6 +69,8 @@ measure() {
 
 start bare ./target/release/examples/bare 127.0.0.1:0
 bare="http://$addr"
+start same ./target/release/examples/bare 127.0.0.1:0 --same-answers
+same="http://$addr"
 RUST_LOG=warn start api env LAB_API_LISTEN=127.0.0.1:0 LAB_TRUSTED_ORIGIN="$LAB" ./target/release/api-server
 api="http://$addr"
 api_pid=${pids[-1]}
@@ -75,13 +80,17 @@ for _ in $(seq "$SSE_CLIENTS"); do
 done
 
 echo "== load: ${SECONDS_PER_RUN}s per run, $THREADS threads, $CONNECTIONS connections, journal on, $SSE_CLIENTS SSE clients attached"
-printf '%-28s %12s %10s %12s %10s %8s\n' route "api req/s" "api p99" "bare req/s" "bare p99" ratio
+printf '%-28s %12s %9s %12s %9s %6s %12s %9s %6s\n' route "api req/s" "api p99" "bare req/s" "bare p99" ratio \
+  "same req/s" "same p99" ratio
 for route in preflight actual; do
   if [ "$route" = preflight ]; then path=/api/items/1; else path=/api/items; fi
   read -r api_rps api_p99 < <(measure "$api$path" "$work/$route.lua")
   read -r bare_rps bare_p99 < <(measure "$bare$path" "$work/$route.lua")
+  read -r same_rps same_p99 < <(measure "$same$path" "$work/$route.lua")
   ratio=$(awk -v a="$api_rps" -v b="$bare_rps" 'BEGIN { printf "%.2f", a / b }')
-  printf '%-28s %12s %10s %12s %10s %8s\n' "$route ($path)" "$api_rps" "$api_p99" "$bare_rps" "$bare_p99" "$ratio"
+  ratio_same=$(awk -v a="$api_rps" -v b="$same_rps" 'BEGIN { printf "%.2f", a / b }')
+  printf '%-28s %12s %9s %12s %9s %6s %12s %9s %6s\n' "$route ($path)" "$api_rps" "$api_p99" \
+    "$bare_rps" "$bare_p99" "$ratio" "$same_rps" "$same_p99" "$ratio_same"
 done
 
 echo "== memory of the API after a million requests (RSS, KiB)"
