@@ -8,7 +8,10 @@
 //! * `cors-lab` — the engine as a tower service (`engine_bench::CorsLabLayer`) over a trivial
 //!   inner service, request in, `http::Response` with headers out;
 //! * `tower-http` — `tower_http::cors::CorsLayer` configured with the same policy over the same
-//!   inner service.
+//!   inner service;
+//! * `floor` — no CORS logic at all: a service that writes the very header lines of the
+//!   engine's answer, prepared in advance, over the same inner service. What any correct
+//!   implementation pays to put those lines into an `http::Response`.
 //!
 //! Before the timings, a counting global allocator reports the heap allocations of one request
 //! on each side. Both services are driven with `ready().call()` under `futures`' `block_on`.
@@ -287,6 +290,57 @@ where
     })
 }
 
+/// The `floor` side: the same status and header lines as a given answer, cloned from a
+/// prepared list; the inner service runs for anything but a preflight.
+struct Floor {
+    answer: Response<()>,
+    preflight: bool,
+    inner: Inner,
+}
+
+impl Floor {
+    fn like(answer: Response<()>, preflight: bool) -> Self {
+        Floor {
+            answer,
+            preflight,
+            inner: inner(),
+        }
+    }
+
+    fn write_lines(&self, out: &mut http::HeaderMap) {
+        out.reserve(self.answer.headers().len());
+        for (name, value) in self.answer.headers() {
+            out.append(name.clone(), value.clone());
+        }
+    }
+}
+
+impl Service<Request<()>> for Floor {
+    type Response = Response<()>;
+    type Error = Infallible;
+    type Future = Ready<Result<Response<()>, Infallible>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<()>) -> Self::Future {
+        let mut response = if self.preflight {
+            let mut r = Response::new(());
+            *r.status_mut() = self.answer.status();
+            r
+        } else {
+            let Ok(r) = self.inner.call(request).into_inner();
+            r
+        };
+        self.write_lines(response.headers_mut());
+        ready(Ok(response))
+    }
+}
+
 struct Sides {
     policy: &'static Policy,
     ours: engine_bench::CorsLab<Inner>,
@@ -395,6 +449,15 @@ fn bench_case(c: &mut Criterion, case: Case, origins: &[Origins], commas: &'stat
             b.iter_batched(
                 || case.request(o, commas),
                 |r| call(&mut s.theirs, r),
+                BatchSize::SmallInput,
+            )
+        });
+        let answer = call(&mut s.ours, case.request(o, commas));
+        let mut floor = Floor::like(answer, case.facts(o, commas).is_preflight());
+        group.bench_function(BenchmarkId::new("floor", o.label()), |b| {
+            b.iter_batched(
+                || case.request(o, commas),
+                |r| call(&mut floor, r),
                 BatchSize::SmallInput,
             )
         });
