@@ -23,7 +23,8 @@ use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use cors_policy::engine::{self, decide, CorsHeaders, Decision, PreflightDecision, PREFLIGHT_VARY};
+use cors_policy::engine::{decide, CorsHeaders, Decision, PreflightDecision};
+use cors_policy::wire::{for_each_line, Echoes};
 use futures::future::{BoxFuture, Either};
 use smallvec::SmallVec;
 use tower::{Layer, Service};
@@ -117,7 +118,7 @@ enum Answer {
 }
 
 fn carry_out(policy: &cors_policy::Policy, record: &RequestRecord, headers: &HeaderMap) -> Answer {
-    let echoes = Echoes::of(record, headers);
+    let echoes = echoes(record, headers);
     match decide(policy, &record.facts()) {
         Decision::Preflight(p) => Answer::Preflight(preflight_response(&p, &echoes)),
         Decision::Actual(a) => Answer::Actual {
@@ -201,7 +202,7 @@ fn preflight_response(p: &PreflightDecision<'_>, echoes: &Echoes<'_>) -> Respons
     *response.status_mut() = StatusCode::from_u16(p.status).unwrap_or(StatusCode::FORBIDDEN);
     let headers = response.headers_mut();
     headers.reserve(p.headers.len());
-    for_each_line(&p.headers, echoes, |name, value, again| {
+    for_each_line(&p.headers, echoes, &[], |name, value, again| {
         if again {
             headers.append(name, value);
         } else {
@@ -211,42 +212,27 @@ fn preflight_response(p: &PreflightDecision<'_>, echoes: &Echoes<'_>) -> Respons
     response
 }
 
-/// The request values a decision may echo: each as the record's text (which the engine's
-/// values borrow from) and as the request's own `HeaderValue`.
-#[derive(Default)]
-struct Echoes<'a>([Option<(&'a str, &'a HeaderValue)>; 3]);
-
-impl<'a> Echoes<'a> {
-    fn of(record: &'a RequestRecord, headers: &'a HeaderMap) -> Self {
-        let pair = |text: Option<&'a str>, name: &HeaderName| {
-            let mut values = headers.get_all(name).iter();
-            match (text, values.next(), values.next()) {
-                (Some(text), Some(value), None) => Some((text, value)),
-                _ => None, // absent, or several lines joined into new text
-            }
-        };
-        Echoes([
-            pair(record.origin(), &header::ORIGIN),
-            pair(
-                record.request_method(),
-                &header::ACCESS_CONTROL_REQUEST_METHOD,
-            ),
-            pair(
-                record.request_headers(),
-                &header::ACCESS_CONTROL_REQUEST_HEADERS,
-            ),
-        ])
-    }
-
-    /// The request's `HeaderValue` when `value` is exactly that request value (the same bytes
-    /// in the record, not merely equal text).
-    fn find(&self, value: &str) -> Option<HeaderValue> {
-        self.0
-            .iter()
-            .flatten()
-            .find(|(text, _)| text.as_ptr() == value.as_ptr() && text.len() == value.len())
-            .map(|(_, v)| (*v).clone())
-    }
+/// The request values a decision may echo: the record's text (which the engine's values
+/// borrow from) with the request's `HeaderValue` it was copied from, where there is one line.
+fn echoes<'a>(record: &'a RequestRecord, headers: &'a HeaderMap) -> Echoes<'a> {
+    let pair = |text: Option<&'a str>, name: &HeaderName| {
+        let mut values = headers.get_all(name).iter();
+        match (text, values.next(), values.next()) {
+            (Some(text), Some(value), None) => Some((text, value)),
+            _ => None, // absent, or several lines joined into new text
+        }
+    };
+    Echoes::new([
+        pair(record.origin(), &header::ORIGIN),
+        pair(
+            record.request_method(),
+            &header::ACCESS_CONTROL_REQUEST_METHOD,
+        ),
+        pair(
+            record.request_headers(),
+            &header::ACCESS_CONTROL_REQUEST_HEADERS,
+        ),
+    ])
 }
 
 /// One engine header as `http` types, and whether it adds a line (`broken-double-origin`
@@ -258,51 +244,10 @@ type Lines = SmallVec<[Line; 4]>;
 
 fn header_lines(lines: &CorsHeaders<'_>, echoes: &Echoes<'_>) -> Lines {
     let mut out = Lines::new();
-    for_each_line(lines, echoes, |name, value, again| {
+    for_each_line(lines, echoes, &[], |name, value, again| {
         out.push((name, value, again))
     });
     out
-}
-
-/// Each engine header as `http` types, with whether its name came before.
-fn for_each_line(
-    lines: &CorsHeaders<'_>,
-    echoes: &Echoes<'_>,
-    mut emit: impl FnMut(HeaderName, HeaderValue, bool),
-) {
-    for (i, (name, value)) in lines.iter().enumerate() {
-        let value = match echoes.find(value) {
-            Some(v) => v,
-            None => match value {
-                "*" => HeaderValue::from_static("*"),
-                "true" => HeaderValue::from_static("true"),
-                "*,authorization" => HeaderValue::from_static("*,authorization"),
-                PREFLIGHT_VARY => HeaderValue::from_static(PREFLIGHT_VARY),
-                // Values come from validated configuration or from request headers that
-                // already parsed as header values, so this cannot fail in practice; skip
-                // rather than panic.
-                other => match HeaderValue::from_str(other) {
-                    Ok(v) => v,
-                    Err(_) => continue,
-                },
-            },
-        };
-        let again = lines.iter().take(i).any(|(earlier, _)| earlier == name);
-        emit(header_name(name), value, again);
-    }
-}
-
-fn header_name(name: &'static str) -> HeaderName {
-    match name {
-        engine::ACAO => header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        engine::ACAC => header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-        engine::ACAM => header::ACCESS_CONTROL_ALLOW_METHODS,
-        engine::ACAH => header::ACCESS_CONTROL_ALLOW_HEADERS,
-        engine::ACMA => header::ACCESS_CONTROL_MAX_AGE,
-        engine::ACEH => header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        engine::VARY => header::VARY,
-        other => HeaderName::from_static(other),
-    }
 }
 
 /// Sets the engine's headers, replacing a handler's value for the same name, and appends

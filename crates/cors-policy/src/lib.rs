@@ -29,6 +29,7 @@
 //! | [`engine`] | deciding a preflight and an actual request |
 //! | [`misconfig`] | the classic mistakes, as `broken-…` presets |
 //! | [`browser`] | what Chromium concludes from a response |
+//! | `wire` | (feature `http`) the engine's header lines as `http` types |
 
 pub mod browser;
 pub mod config;
@@ -39,6 +40,8 @@ pub mod misconfig;
 pub mod origin;
 pub mod pattern;
 pub mod policy;
+#[cfg(feature = "http")]
+pub mod wire;
 
 pub use browser::{BrowserRequest, BrowserVerdict, CorsError, CredentialsMode, RequestKind};
 pub use config::{ConfigError, ConfigErrors, EffectivePolicy, PolicyInput, Preset};

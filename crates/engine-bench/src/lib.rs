@@ -5,11 +5,11 @@
 //!
 //! The layer builds [`RequestFacts`] from the request's headers (borrowing them), calls
 //! [`cors_policy::engine::decide`], and turns the decision's header values into `HeaderValue`s
-//! without copying where it can: a value that *is* a request header (the origin, the requested
-//! method, the requested header list) is that `HeaderValue` cloned — a reference-count bump, or
-//! nothing for static bytes — and the policy's fixed values are prepared once, when the layer is
-//! built. Only an unusual value (a trimmed header list, a `broken-…` preset's made-up value) is
-//! copied.
+//! with [`cors_policy::wire`], the same code as the lab's API: a value that *is* a request header
+//! (the origin, the requested method, the requested header list) is that `HeaderValue` cloned —
+//! a reference-count bump, or nothing for static bytes — and the policy's fixed values are
+//! prepared once, when the layer is built. Only an unusual value (a trimmed header list, a
+//! `broken-…` preset's made-up value) is copied.
 //!
 //! (The lab's API server has its own, richer layer with the journal; this one is the minimum a
 //! production service would run.)
@@ -19,7 +19,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use cors_policy::engine::{self, Decision, RequestFacts, PREFLIGHT_VARY};
+use cors_policy::engine::{self, Decision, RequestFacts};
+use cors_policy::wire::{for_each_line, Echoes};
 use cors_policy::Policy;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response, StatusCode};
@@ -108,7 +109,11 @@ where
         let request_method = single(headers, &header::ACCESS_CONTROL_REQUEST_METHOD).one();
         let request_headers = single(headers, &header::ACCESS_CONTROL_REQUEST_HEADERS);
         // The request values a decision may echo, looked up once.
-        let echoes = [origin, request_method, request_headers.one()];
+        let echoes = Echoes::new([
+            echo(origin),
+            echo(request_method),
+            echo(request_headers.one()),
+        ]);
         let joined; // several Access-Control-Request-Headers lines, joined
         let request_headers = match request_headers {
             Lookup::One(v) => v.to_str().ok(),
@@ -132,11 +137,14 @@ where
                 if !preflight.headers.is_empty() {
                     let out = response.headers_mut();
                     out.reserve(preflight.headers.len());
-                    for (name, value) in preflight.headers.iter() {
-                        if let Some((name, value)) = line(shared, &echoes, name, value) {
+                    for_each_line(
+                        &preflight.headers,
+                        &echoes,
+                        &shared.prepared,
+                        |name, value, _| {
                             out.append(name, value);
-                        }
-                    }
+                        },
+                    );
                 }
                 return ResponseFuture::Preflight {
                     response: Some(response),
@@ -144,11 +152,10 @@ where
             }
             Decision::Actual(actual) => actual,
         };
-        let lines = actual
-            .headers
-            .iter()
-            .filter_map(|(name, value)| line(shared, &echoes, name, value))
-            .collect();
+        let mut lines = Lines::new();
+        for_each_line(&actual.headers, &echoes, &shared.prepared, |n, v, _| {
+            lines.push((n, v))
+        });
         let vary_origin = actual.vary_origin;
         drop(actual); // ends the borrow of the request, which goes to the inner service
         ResponseFuture::Actual {
@@ -157,6 +164,11 @@ where
             vary_origin,
         }
     }
+}
+
+/// A request value as the text the facts borrow and the value it is.
+fn echo(value: Option<&HeaderValue>) -> Option<(&str, &HeaderValue)> {
+    value.and_then(|v| Some((v.to_str().ok()?, v)))
 }
 
 #[derive(Clone, Copy)]
@@ -193,53 +205,6 @@ fn join_lines(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
         out.push_str(value.to_str().ok()?);
     }
     Some(out)
-}
-
-/// One header line of the decision as `http` types, reusing request and policy values.
-fn line(
-    shared: &Shared,
-    echoes: &Echoes<'_>,
-    name: &'static str,
-    value: &str,
-) -> Option<(HeaderName, HeaderValue)> {
-    Some((header_name(name), header_value(shared, echoes, value)?))
-}
-
-/// `Origin`, `Access-Control-Request-Method` and `-Headers` of the request, when single.
-type Echoes<'a> = [Option<&'a HeaderValue>; 3];
-
-fn header_name(name: &'static str) -> HeaderName {
-    match name {
-        engine::ACAO => header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        engine::ACAC => header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-        engine::ACAM => header::ACCESS_CONTROL_ALLOW_METHODS,
-        engine::ACAH => header::ACCESS_CONTROL_ALLOW_HEADERS,
-        engine::ACMA => header::ACCESS_CONTROL_MAX_AGE,
-        engine::ACEH => header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        engine::VARY => header::VARY,
-        other => HeaderName::from_static(other),
-    }
-}
-
-fn header_value(shared: &Shared, echoes: &Echoes<'_>, value: &str) -> Option<HeaderValue> {
-    // A request header's own value (origin, requested method, requested headers)?
-    let is_same = |v: &&&HeaderValue| {
-        let bytes = v.as_bytes();
-        bytes.as_ptr() == value.as_ptr() && bytes.len() == value.len()
-    };
-    if let Some(v) = echoes.iter().flatten().find(is_same) {
-        return Some((*v).clone());
-    }
-    Some(match value {
-        "*" => HeaderValue::from_static("*"),
-        "true" => HeaderValue::from_static("true"),
-        "*,authorization" => HeaderValue::from_static("*,authorization"),
-        PREFLIGHT_VARY => HeaderValue::from_static(PREFLIGHT_VARY),
-        _ => match shared.prepared.iter().find(|(text, _)| text == value) {
-            Some((_, v)) => v.clone(),
-            None => HeaderValue::from_str(value).ok()?,
-        },
-    })
 }
 
 pin_project! {
@@ -367,7 +332,7 @@ mod tests {
         assert_eq!(values(&response, "access-control-max-age"), ["600"]);
         assert_eq!(
             values(&response, "vary"),
-            [PREFLIGHT_VARY],
+            [cors_policy::engine::PREFLIGHT_VARY],
             "not the handler's"
         );
     }
