@@ -187,16 +187,7 @@ pub(crate) fn parse_scheme(text: &str) -> Result<(Scheme, &str), OriginError> {
 pub(crate) fn split_authority(rest: &str) -> Result<(&str, Option<&str>), OriginError> {
     // Bytes, not chars: the text is ASCII by now, and this runs on every pattern match.
     if let Some(i) = rest.bytes().position(|b| matches!(b, b'/' | b'?' | b'#')) {
-        let tail = &rest[i..];
-        return Err(if tail == "/" {
-            OriginError::TrailingSlash
-        } else if tail.starts_with('/') {
-            OriginError::Path
-        } else if tail.starts_with('?') {
-            OriginError::Query
-        } else {
-            OriginError::Fragment
-        });
+        return Err(tail_error(&rest[i..]));
     }
     if rest.bytes().any(|b| b == b'@') {
         return Err(OriginError::UserInfo);
@@ -223,6 +214,19 @@ pub(crate) fn split_authority(rest: &str) -> Result<(&str, Option<&str>), Origin
         Some((h, p)) => (h, Some(p)),
         None => (rest, None),
     })
+}
+
+/// What is wrong with an origin that goes on past its authority with `tail`.
+fn tail_error(tail: &str) -> OriginError {
+    if tail == "/" {
+        OriginError::TrailingSlash
+    } else if tail.starts_with('/') {
+        OriginError::Path
+    } else if tail.starts_with('?') {
+        OriginError::Query
+    } else {
+        OriginError::Fragment
+    }
 }
 
 pub(crate) fn parse_port(text: &str, scheme: Scheme) -> Result<u16, OriginError> {
@@ -305,16 +309,7 @@ mod tests {
             _ => return Origin::parse(text).map(|o| (o.scheme, o.host, o.port)),
         };
         if let Some(i) = rest.find(['/', '?', '#']) {
-            let tail = &rest[i..];
-            return Err(if tail == "/" {
-                OriginError::TrailingSlash
-            } else if tail.starts_with('/') {
-                OriginError::Path
-            } else if tail.starts_with('?') {
-                OriginError::Query
-            } else {
-                OriginError::Fragment
-            });
+            return Err(tail_error(&rest[i..]));
         }
         if rest.contains('@') {
             return Err(OriginError::UserInfo);
