@@ -1,0 +1,99 @@
+//! The page's live journal under a burst, in headless Chromium.
+//!
+//! Under load the API's event stream sends a sample of the newest entries and a `gap` event
+//! counting the rest (`api_server::live`); the page must say so and catch up from
+//! `GET /_lab/journal`, so that its panel still ends with the newest exchanges, none missing.
+
+use std::time::Duration;
+
+use api_server::cli::PolicyArgs;
+use browser_harness::Browser;
+use futures::StreamExt;
+use serde_json::Value;
+
+/// Exchanges in the burst: more than the panel holds, and many write batches of 64.
+const BURST: usize = 1000;
+/// How many entries the panel keeps (`MAX_ENTRIES` in static/journal.js).
+const PANEL: usize = 200;
+
+/// The ids the panel shows, newest first.
+const SHOWN_IDS: &str =
+    "[...document.querySelectorAll('#journal-list .entry')].map((e) => Number(e.dataset.entryId))";
+
+fn loopback(url: &str) -> String {
+    url.replace("localhost", "127.0.0.1")
+}
+
+#[tokio::test]
+async fn the_live_panel_ends_with_the_newest_entries_after_a_burst() {
+    let lab = cors_lab::start_ephemeral(PolicyArgs::default())
+        .await
+        .unwrap();
+    let browser = Browser::launch().await.expect("Chromium starts");
+    let page = browser
+        .new_page(&lab.trusted_url)
+        .await
+        .expect("the page opens");
+    page.wait_for(
+        "document.getElementById('journal-status').dataset.status === 'live'",
+        Duration::from_secs(20),
+    )
+    .await
+    .expect("the event stream opens");
+
+    let api = loopback(&lab.api_url);
+    let client = reqwest::Client::new();
+    let statuses: Vec<u16> = futures::stream::iter(0..BURST)
+        .map(|i| {
+            client
+                .get(format!("{api}/api/items?run=burst-{i}"))
+                .header("origin", &lab.trusted_url)
+                .send()
+        })
+        .buffer_unordered(64)
+        .map(|r| r.expect("the API answers").status().as_u16())
+        .collect()
+        .await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+
+    let journal: Vec<Value> = client
+        .get(format!("{api}/_lab/journal"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let newest: Vec<u64> = journal
+        .iter()
+        .take(PANEL)
+        .map(|e| e["id"].as_u64().unwrap())
+        .collect();
+    let expected = serde_json::to_string(&newest).unwrap();
+    let caught_up = page
+        .wait_for(
+            &format!("JSON.stringify({SHOWN_IDS}) === '{expected}'"),
+            Duration::from_secs(20),
+        )
+        .await;
+    let status = page
+        .evaluate_json("document.getElementById('journal-status').textContent")
+        .await
+        .unwrap();
+    let shown = page.evaluate_json(SHOWN_IDS).await.unwrap();
+    let _ = browser.close().await;
+    lab.stop().await.unwrap();
+
+    caught_up.unwrap_or_else(|e| {
+        panic!("the panel should show the {PANEL} newest ids {expected}, shows {shown}: {e}")
+    });
+    // Whether the stream left entries out depends on timing (on this 2-core machine 1,000
+    // requests gave 250–380 left out, so the catch-up above is what filled the panel); when it
+    // did, the page says how many.
+    let status = status.as_str().unwrap_or_default();
+    eprintln!("journal status after the burst: {status}");
+    assert!(
+        status == "live" || (status.starts_with("live (") && status.contains("not streamed")),
+        "{status}"
+    );
+}
