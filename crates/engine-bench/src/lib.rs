@@ -86,8 +86,9 @@ pub struct CorsLab<S> {
     inner: S,
 }
 
-/// Header lines to set on an actual response, inline: there are at most four.
-type Lines = SmallVec<[(HeaderName, HeaderValue); 4]>;
+/// Header lines to set on an actual response, inline: there are at most four. The flag says
+/// the name came before (append rather than replace).
+type Lines = SmallVec<[(HeaderName, HeaderValue, bool); 4]>;
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for CorsLab<S>
 where
@@ -108,27 +109,28 @@ where
         let origin = single(headers, &header::ORIGIN).one();
         let request_method = single(headers, &header::ACCESS_CONTROL_REQUEST_METHOD).one();
         let request_headers = single(headers, &header::ACCESS_CONTROL_REQUEST_HEADERS);
-        // The request values a decision may echo, looked up once.
-        let echoes = Echoes::new([
+        // The request values a decision may echo, looked up and read as text once.
+        let echoed = [
             echo(origin),
             echo(request_method),
             echo(request_headers.one()),
-        ]);
+        ];
+        let text = |i: usize| echoed[i].map(|(text, _)| text);
         let joined; // several Access-Control-Request-Headers lines, joined
         let request_headers = match request_headers {
-            Lookup::One(v) => v.to_str().ok(),
-            Lookup::None => None,
             Lookup::Many => {
                 joined = join_lines(headers, &header::ACCESS_CONTROL_REQUEST_HEADERS);
                 joined.as_deref()
             }
+            _ => text(2),
         };
         let facts = RequestFacts {
             method: request.method().as_str(),
-            origin: origin.and_then(|v| v.to_str().ok()),
-            request_method: request_method.and_then(|v| v.to_str().ok()),
+            origin: text(0),
+            request_method: text(1),
             request_headers,
         };
+        let echoes = Echoes::new(echoed);
         let actual = match engine::decide(&shared.policy, &facts) {
             Decision::Preflight(preflight) => {
                 let mut response = Response::new(ResBody::default());
@@ -153,8 +155,8 @@ where
             Decision::Actual(actual) => actual,
         };
         let mut lines = Lines::new();
-        for_each_line(&actual.headers, &echoes, &shared.prepared, |n, v, _| {
-            lines.push((n, v))
+        for_each_line(&actual.headers, &echoes, &shared.prepared, |n, v, again| {
+            lines.push((n, v, again))
         });
         let vary_origin = actual.vary_origin;
         drop(actual); // ends the borrow of the request, which goes to the inner service
@@ -242,11 +244,8 @@ where
                 let out = response.headers_mut();
                 // The engine's value replaces the handler's; a second line of the same name
                 // (only `broken-double-origin` makes one) is appended.
-                let repeated: SmallVec<[bool; 4]> = (0..lines.len())
-                    .map(|i| lines[..i].iter().any(|(n, _)| *n == lines[i].0))
-                    .collect();
-                for ((name, value), repeated) in lines.drain(..).zip(repeated) {
-                    if repeated {
+                for (name, value, again) in lines.drain(..) {
+                    if again {
                         out.append(name, value);
                     } else {
                         out.insert(name, value);
