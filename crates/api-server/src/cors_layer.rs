@@ -82,12 +82,12 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        let record = match request_record(&self.state, &request) {
-            Ok(record) => record,
+        let (record, sources) = match request_record(&self.state, &request) {
+            Ok(read) => read,
             Err(msg) => return Either::Left(ready(Ok(bad_request(msg)))),
         };
         let policy = self.state.policy();
-        let answer = carry_out(&policy.policy, &record, request.headers());
+        let answer = carry_out(&policy.policy, &record, sources);
         let (lines, vary_origin) = match answer {
             Answer::Preflight(response) => {
                 journal(&self.state, record, &response, policy);
@@ -117,8 +117,8 @@ enum Answer {
     Actual { lines: Lines, vary_origin: bool },
 }
 
-fn carry_out(policy: &cors_policy::Policy, record: &RequestRecord, headers: &HeaderMap) -> Answer {
-    let echoes = echoes(record, headers);
+fn carry_out(policy: &cors_policy::Policy, record: &RequestRecord, sources: Sources<'_>) -> Answer {
+    let echoes = echoes(record, sources);
     match decide(policy, &record.facts()) {
         Decision::Preflight(p) => Answer::Preflight(preflight_response(&p, &echoes)),
         Decision::Actual(a) => Answer::Actual {
@@ -144,20 +144,33 @@ fn journal(
     );
 }
 
-/// The request half of the journal entry; `Err` for a request no browser would send.
-fn request_record(state: &AppState, request: &Request) -> Result<RequestRecord, String> {
+/// The request's own `Origin`, `Access-Control-Request-Method` and `-Request-Headers` values
+/// that the record's text was copied from (none for several lines joined into new text).
+type Sources<'a> = [Option<&'a HeaderValue>; 3];
+
+/// The request half of the journal entry, and the header values its CORS fields came from;
+/// `Err` for a request no browser would send.
+fn request_record<'a>(
+    state: &AppState,
+    request: &'a Request,
+) -> Result<(RequestRecord, Sources<'a>), String> {
     let headers = request.headers();
     let origin = single_value(headers, &header::ORIGIN)?;
     let request_method = single_value(headers, &header::ACCESS_CONTROL_REQUEST_METHOD)?;
     let joined;
     let request_headers = match single_value(headers, &header::ACCESS_CONTROL_REQUEST_HEADERS) {
-        Ok(value) => value,
+        Ok(value) => value.map(|(text, v)| (text, Some(v))),
         // Several lines: one list, as a browser's header map would join them.
         Err(_) => {
             joined = joined_values(headers, &header::ACCESS_CONTROL_REQUEST_HEADERS)?;
-            Some(joined.as_str())
+            Some((joined.as_str(), None))
         }
     };
+    let sources = [
+        origin.map(|(_, v)| v),
+        request_method.map(|(_, v)| v),
+        request_headers.and_then(|(_, v)| v),
+    ];
     let uri = request.uri();
     let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     // The URL as the browser addressed this server (its `Host` header).
@@ -174,12 +187,12 @@ fn request_record(state: &AppState, request: &Request) -> Result<RequestRecord, 
         method: request.method().as_str(),
         path: uri.path(),
         url,
-        origin,
-        request_method,
-        request_headers,
+        origin: origin.map(|(text, _)| text),
+        request_method: request_method.map(|(text, _)| text),
+        request_headers: request_headers.map(|(text, _)| text),
         cookie_sent: headers.contains_key(header::COOKIE),
     };
-    Ok(RequestRecord::new(fields, headers))
+    Ok((RequestRecord::new(fields, headers), sources))
 }
 
 /// Carries out a decision with axum's `Next` (the switch route's middleware): answers a
@@ -203,35 +216,19 @@ fn preflight_response(p: &PreflightDecision<'_>, echoes: &Echoes<'_>) -> Respons
     let headers = response.headers_mut();
     headers.reserve(p.headers.len());
     for_each_line(&p.headers, echoes, &[], |name, value, again| {
-        if again {
-            headers.append(name, value);
-        } else {
-            headers.insert(name, value);
-        }
+        set_line(headers, name, value, again)
     });
     response
 }
 
 /// The request values a decision may echo: the record's text (which the engine's values
-/// borrow from) with the request's `HeaderValue` it was copied from, where there is one line.
-fn echoes<'a>(record: &'a RequestRecord, headers: &'a HeaderMap) -> Echoes<'a> {
-    let pair = |text: Option<&'a str>, name: &HeaderName| {
-        let mut values = headers.get_all(name).iter();
-        match (text, values.next(), values.next()) {
-            (Some(text), Some(value), None) => Some((text, value)),
-            _ => None, // absent, or several lines joined into new text
-        }
-    };
+/// borrow from) with the request's `HeaderValue` it was copied from.
+fn echoes<'a>(record: &'a RequestRecord, sources: Sources<'a>) -> Echoes<'a> {
+    let [origin, method, headers] = sources;
     Echoes::new([
-        pair(record.origin(), &header::ORIGIN),
-        pair(
-            record.request_method(),
-            &header::ACCESS_CONTROL_REQUEST_METHOD,
-        ),
-        pair(
-            record.request_headers(),
-            &header::ACCESS_CONTROL_REQUEST_HEADERS,
-        ),
+        record.origin().zip(origin),
+        record.request_method().zip(method),
+        record.request_headers().zip(headers),
     ])
 }
 
@@ -255,19 +252,29 @@ fn header_lines(lines: &CorsHeaders<'_>, echoes: &Echoes<'_>) -> Lines {
 fn apply_lines(target: &mut HeaderMap, lines: Lines, vary_origin: bool) {
     target.reserve(lines.len() + usize::from(vary_origin));
     for (name, value, again) in lines {
-        if again {
-            target.append(name, value);
-        } else {
-            target.insert(name, value);
-        }
+        set_line(target, name, value, again);
     }
     if vary_origin {
         target.append(header::VARY, HeaderValue::from_static("origin"));
     }
 }
 
-/// The one value of `name`; `Err` when there are several or it is not visible ASCII.
-fn single_value<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Result<Option<&'a str>, String> {
+/// Sets one engine line, replacing the handler's value of that name, or adds it when the
+/// engine named it before (`broken-double-origin`).
+fn set_line(target: &mut HeaderMap, name: HeaderName, value: HeaderValue, again: bool) {
+    if again {
+        target.append(name, value);
+    } else {
+        target.insert(name, value);
+    }
+}
+
+/// The one value of `name`, as text and as the request's value; `Err` when there are several or
+/// it is not visible ASCII.
+fn single_value<'a>(
+    headers: &'a HeaderMap,
+    name: &HeaderName,
+) -> Result<Option<(&'a str, &'a HeaderValue)>, String> {
     let mut values = headers.get_all(name).iter();
     let Some(first) = values.next() else {
         return Ok(None);
@@ -276,7 +283,7 @@ fn single_value<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Result<Option<
         return Err(format!("several {name} headers; a browser sends one"));
     }
     match first.to_str() {
-        Ok(text) => Ok(Some(text)),
+        Ok(text) => Ok(Some((text, first))),
         Err(_) => Err(format!("the {name} header is not visible ASCII")),
     }
 }
