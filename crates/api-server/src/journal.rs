@@ -237,7 +237,6 @@ pub struct RequestRecord {
     origin: Option<Span>,
     request_method: Option<Span>,
     request_headers: Option<Span>,
-    pub preflight: bool,
     pub cookie_sent: bool,
 }
 
@@ -279,7 +278,6 @@ impl RequestRecord {
         let path = text.push_field(&[f.path]);
         let url = text.push_field(&f.url);
         RequestRecord {
-            preflight: f.method == "OPTIONS" && origin.is_some() && request_method.is_some(),
             cookie_sent: f.cookie_sent,
             text,
             run,
@@ -323,6 +321,11 @@ impl RequestRecord {
     /// The request's header lines.
     pub fn headers(&self) -> &HeaderLines {
         &self.text
+    }
+
+    /// Is this exchange a preflight (the engine's definition, [`RequestFacts::is_preflight`])?
+    pub fn preflight(&self) -> bool {
+        self.facts().is_preflight()
     }
 
     /// What the engine reads, borrowed from the record.
@@ -373,7 +376,7 @@ struct EntryView<'a> {
 impl Entry {
     /// `preflight` or `actual`.
     pub fn kind(&self) -> &'static str {
-        if self.request.preflight {
+        if self.request.preflight() {
             "preflight"
         } else {
             "actual"
@@ -382,14 +385,16 @@ impl Entry {
 
     /// What a browser concludes from the answer, in each credentials mode.
     pub fn verdicts(&self) -> Verdicts {
+        let lines: Vec<(&str, &str)> = self.response.headers.iter().collect();
         Verdicts {
-            omit: self.verdict(CredentialsMode::Omit),
-            include: self.verdict(CredentialsMode::Include),
+            omit: self.verdict(&lines, CredentialsMode::Omit),
+            include: self.verdict(&lines, CredentialsMode::Include),
         }
     }
 
-    fn verdict(&self, credentials: CredentialsMode) -> VerdictView {
+    fn verdict(&self, lines: &[(&str, &str)], credentials: CredentialsMode) -> VerdictView {
         let request = &self.request;
+        let preflight = request.preflight();
         let Some(origin) = request.origin() else {
             return VerdictView {
                 pass: true,
@@ -400,7 +405,7 @@ impl Entry {
             };
         };
         let browser_request = BrowserRequest {
-            kind: if request.preflight {
+            kind: if preflight {
                 RequestKind::Preflight
             } else {
                 RequestKind::Actual
@@ -408,13 +413,12 @@ impl Entry {
             origin,
             method: request
                 .request_method()
-                .filter(|_| request.preflight)
+                .filter(|_| preflight)
                 .unwrap_or(request.method()),
             request_headers: request.request_headers(),
             credentials,
         };
-        let lines: Vec<(&str, &str)> = self.response.headers.iter().collect();
-        VerdictView::from(&check(&browser_request, self.response.status, &lines))
+        VerdictView::from(&check(&browser_request, self.response.status, lines))
     }
 
     /// The engine's conclusion, decided again from the recorded request and policy.
