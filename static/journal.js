@@ -225,6 +225,8 @@ export class JournalPanel {
     this.items = []; // { id, entry, node }, newest (highest id) first
     this.ids = new Set();
     this.clearedBelow = 0; // entries with id <= this were cleared from the view
+    this.skipped = 0; // entries the event stream left out (its `gap` events), shown in the status
+    this.catchUp = null; // the pending reload of the journal after a gap
     clearButton?.addEventListener('click', () => this.clear());
     for (const select of Object.values(filters)) select?.addEventListener('change', () => this.applyFilters());
   }
@@ -299,7 +301,7 @@ export class JournalPanel {
       } catch (e) {
         console.warn('CORS Lab: unreadable gap event', e, ev.data);
       }
-      this.skipped = (this.skipped ?? 0) + skipped;
+      this.skipped += skipped;
       this.setStatus('live', `live (${this.skipped.toLocaleString()} not streamed: too many at once)`);
       if (this.catchUp) return;
       this.catchUp = setTimeout(() => {
