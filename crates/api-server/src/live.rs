@@ -32,9 +32,9 @@ use crate::journal::Journal;
 use crate::AppState;
 
 /// Shortest time between two writes of entries to one stream.
-pub const WRITE_INTERVAL: Duration = Duration::from_millis(50);
+pub const WRITE_INTERVAL: Duration = Duration::from_millis(100);
 /// Most entries in one write; the rest are counted in a `gap` event.
-pub const MAX_BATCH: usize = 64;
+pub const MAX_BATCH: usize = 16;
 /// A comment is sent after this long without events, so that proxies keep the stream open.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
