@@ -71,14 +71,53 @@ impl RequestFacts<'_> {
     }
 }
 
-/// Response headers the engine wants on the response, names in lower case. A name may appear
-/// twice only under `broken-double-origin`.
+/// A response header the engine sets. A name rather than text, so that a server turns it into
+/// its own header type with a table lookup instead of comparing strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResponseHeader {
+    AllowOrigin,
+    AllowCredentials,
+    AllowMethods,
+    AllowHeaders,
+    MaxAge,
+    ExposeHeaders,
+    Vary,
+}
+
+impl ResponseHeader {
+    /// The header's name, in lower case.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ResponseHeader::AllowOrigin => ACAO,
+            ResponseHeader::AllowCredentials => ACAC,
+            ResponseHeader::AllowMethods => ACAM,
+            ResponseHeader::AllowHeaders => ACAH,
+            ResponseHeader::MaxAge => ACMA,
+            ResponseHeader::ExposeHeaders => ACEH,
+            ResponseHeader::Vary => VARY,
+        }
+    }
+}
+
+impl fmt::Display for ResponseHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Response headers the engine wants on the response. A name may appear twice only under
+/// `broken-double-origin`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CorsHeaders<'a>(SmallVec<[(&'static str, Cow<'a, str>); 8]>);
+pub struct CorsHeaders<'a>(SmallVec<[(ResponseHeader, Cow<'a, str>); 8]>);
 
 impl<'a> CorsHeaders<'a> {
-    fn push(&mut self, name: &'static str, value: impl Into<Cow<'a, str>>) {
+    fn push(&mut self, name: ResponseHeader, value: impl Into<Cow<'a, str>>) {
         self.0.push((name, value.into()));
+    }
+
+    /// The lines with their names as [`ResponseHeader`]s.
+    pub fn lines(&self) -> impl Iterator<Item = (ResponseHeader, &str)> + '_ {
+        self.0.iter().map(|(n, v)| (*n, v.as_ref()))
     }
 
     /// The first value of `name`.
@@ -88,8 +127,9 @@ impl<'a> CorsHeaders<'a> {
             .map(|(_, v)| v)
     }
 
+    /// The lines with their names as text, in lower case.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
-        self.0.iter().map(|(n, v)| (*n, v.as_ref()))
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_ref()))
     }
 
     pub fn len(&self) -> usize {
@@ -316,11 +356,11 @@ fn origin_headers<'a>(
     };
     if mistake == Some(Misconfiguration::DoubleAllowOrigin) {
         // The "proxy" in front adds its copy too.
-        headers.push(ACAO, value.clone());
+        headers.push(ResponseHeader::AllowOrigin, value.clone());
     }
-    headers.push(ACAO, value);
+    headers.push(ResponseHeader::AllowOrigin, value);
     if policy.credentials {
-        headers.push(ACAC, "true");
+        headers.push(ResponseHeader::AllowCredentials, "true");
     }
 }
 
@@ -334,7 +374,7 @@ fn decide_preflight<'a>(policy: &'a Policy, facts: &RequestFacts<'a>) -> Preflig
     let mut headers = CorsHeaders::default();
     origin_headers(policy, origin, by, &mut headers);
     if !matches!(policy.origins, AllowOrigins::Any) {
-        headers.push(VARY, PREFLIGHT_VARY);
+        headers.push(ResponseHeader::Vary, PREFLIGHT_VARY);
     }
     if policy.misconfiguration == Some(Misconfiguration::AuthBeforePreflight) {
         return PreflightDecision {
@@ -385,10 +425,10 @@ fn decide_preflight<'a>(policy: &'a Policy, facts: &RequestFacts<'a>) -> Preflig
             }
             _ => list.trim(),
         };
-        headers.push(ACAH, value);
+        headers.push(ResponseHeader::AllowHeaders, value);
     }
     if let Some(max_age) = &policy.max_age {
-        headers.push(ACMA, max_age.as_str());
+        headers.push(ResponseHeader::MaxAge, max_age.as_str());
     }
     PreflightDecision {
         outcome: Outcome::Allowed { origin, by },
@@ -404,7 +444,7 @@ fn push_allow_methods<'a>(policy: &Policy, method: &'a str, headers: &mut CorsHe
             AllowMethods::Any if !policy.credentials => "*",
             _ => method,
         };
-        headers.push(ACAM, value);
+        headers.push(ResponseHeader::AllowMethods, value);
     }
 }
 
@@ -457,7 +497,7 @@ fn decide_actual<'a>(policy: &'a Policy, facts: &RequestFacts<'a>) -> ActualDeci
             let mut headers = CorsHeaders::default();
             origin_headers(policy, origin, by, &mut headers);
             if let Some(expose) = policy.expose.header_value() {
-                headers.push(ACEH, expose);
+                headers.push(ResponseHeader::ExposeHeaders, expose);
             }
             ActualDecision {
                 outcome: Outcome::Allowed { origin, by },

@@ -108,30 +108,34 @@ pub fn for_each_name<'a, E>(
         return Err(HeaderListError::TooLong(list.len()));
     }
     let bytes = list.as_bytes();
-    let (mut start, mut elements, mut count) = (0, 0, 0);
-    // One element per turn: up to the next comma (or the end), trimmed of spaces and tabs.
+    let is_space = |i: usize| i < bytes.len() && matches!(bytes[i], b' ' | b'\t');
+    let (mut at, mut elements, mut count) = (0, 0, 0);
+    // One element per turn, in one pass over its bytes: spaces, a token, spaces, then a comma
+    // or the end. Anything else in the element makes it a non-token.
     loop {
         elements += 1;
         if elements > MAX_REQUEST_ELEMENTS {
             return Err(HeaderListError::TooMany);
         }
-        let end = bytes[start..]
-            .iter()
-            .position(|&b| b == b',')
-            .map_or(bytes.len(), |i| start + i);
-        let (mut first, mut last) = (start, end);
-        while first < last && matches!(bytes[first], b' ' | b'\t') {
-            first += 1;
+        while is_space(at) {
+            at += 1;
         }
-        while last > first && matches!(bytes[last - 1], b' ' | b'\t') {
-            last -= 1;
+        let first = at;
+        while at < bytes.len() && is_tchar(bytes[at]) {
+            at += 1;
         }
-        if first < last {
+        let last = at;
+        while is_space(at) {
+            at += 1;
+        }
+        let ends_here = at == bytes.len() || bytes[at] == b',';
+        // An element with anything but spaces in it is a name (or not a token).
+        if first < last || !ends_here {
             count += 1;
             if count > MAX_REQUEST_HEADERS {
                 return Err(HeaderListError::TooMany);
             }
-            if !bytes[first..last].iter().all(|&b| is_tchar(b)) {
+            if !ends_here {
                 return Err(HeaderListError::NotAToken);
             }
             // On ASCII boundaries (a comma, a space, a tab, a token byte), so a `str`.
@@ -139,10 +143,10 @@ pub fn for_each_name<'a, E>(
                 return Ok(Err(e));
             }
         }
-        if end == bytes.len() {
+        if at == bytes.len() {
             return Ok(Ok(()));
         }
-        start = end + 1;
+        at += 1; // the comma
     }
 }
 

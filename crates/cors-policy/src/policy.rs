@@ -41,27 +41,55 @@ pub enum AllowOrigins {
     List(OriginList),
 }
 
-/// An allow list: exact origins in a set (lookup cost does not grow with the list), patterns
-/// tried one by one.
+/// An allow list: exact origins compared directly while there are a few of them and in a set
+/// beyond (lookup cost does not grow with the list), patterns tried one by one.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OriginList {
     entries: Vec<OriginPattern>,
-    exact: HashSet<String>,
+    exact: ExactOrigins,
     patterns: Vec<OriginPattern>,
+}
+
+/// Up to this many exact origins are compared one by one: cheaper than hashing the request's
+/// origin, which a set lookup must do first.
+const FEW_ORIGINS: usize = 8;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ExactOrigins {
+    Few(Vec<String>),
+    Many(HashSet<String>),
+}
+
+impl Default for ExactOrigins {
+    fn default() -> Self {
+        ExactOrigins::Few(Vec::new())
+    }
+}
+
+impl ExactOrigins {
+    fn contains(&self, origin: &str) -> bool {
+        match self {
+            ExactOrigins::Few(list) => list.iter().any(|o| o == origin),
+            ExactOrigins::Many(set) => set.contains(origin),
+        }
+    }
 }
 
 impl OriginList {
     pub fn new(entries: Vec<OriginPattern>) -> Self {
-        let mut exact = HashSet::new();
+        let mut exact = Vec::new();
         let mut patterns = Vec::new();
         for e in &entries {
             match e {
-                OriginPattern::Exact(text) => {
-                    exact.insert(text.clone());
-                }
+                OriginPattern::Exact(text) => exact.push(text.clone()),
                 other => patterns.push(other.clone()),
             }
         }
+        let exact = if exact.len() <= FEW_ORIGINS {
+            ExactOrigins::Few(exact)
+        } else {
+            ExactOrigins::Many(exact.into_iter().collect())
+        };
         OriginList {
             entries,
             exact,
@@ -74,8 +102,8 @@ impl OriginList {
         &self.entries
     }
 
-    /// How `origin` (the raw `Origin` header value) is allowed, if it is. Exact entries are a
-    /// set lookup; only patterns are tried one by one.
+    /// How `origin` (the raw `Origin` header value) is allowed, if it is. Exact entries are
+    /// compared directly or looked up in a set; only patterns are tried one by one.
     pub fn find(&self, origin: &str) -> Option<ListMatch<'_>> {
         if self.exact.contains(origin) {
             return Some(ListMatch::Exact);

@@ -13,7 +13,7 @@
 
 use http::header::{self, HeaderName, HeaderValue};
 
-use crate::engine::{self, CorsHeaders, PREFLIGHT_VARY};
+use crate::engine::{CorsHeaders, ResponseHeader, PREFLIGHT_VARY};
 
 /// The request values a decision may echo, each as the text the [`RequestFacts`] borrowed and
 /// the `HeaderValue` that text came from.
@@ -39,18 +39,24 @@ impl<'a> Echoes<'a> {
 }
 
 /// `http`'s constant for each header name the engine uses.
-pub fn header_name(name: &'static str) -> HeaderName {
+pub fn header_name(name: ResponseHeader) -> HeaderName {
     match name {
-        engine::ACAO => header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        engine::ACAC => header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-        engine::ACAM => header::ACCESS_CONTROL_ALLOW_METHODS,
-        engine::ACAH => header::ACCESS_CONTROL_ALLOW_HEADERS,
-        engine::ACMA => header::ACCESS_CONTROL_MAX_AGE,
-        engine::ACEH => header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        engine::VARY => header::VARY,
-        other => HeaderName::from_static(other),
+        ResponseHeader::AllowOrigin => header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        ResponseHeader::AllowCredentials => header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        ResponseHeader::AllowMethods => header::ACCESS_CONTROL_ALLOW_METHODS,
+        ResponseHeader::AllowHeaders => header::ACCESS_CONTROL_ALLOW_HEADERS,
+        ResponseHeader::MaxAge => header::ACCESS_CONTROL_MAX_AGE,
+        ResponseHeader::ExposeHeaders => header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        ResponseHeader::Vary => header::VARY,
     }
 }
+
+// The engine's fixed texts, made into values when this crate is compiled rather than checked
+// byte by byte on each request.
+const STAR: HeaderValue = HeaderValue::from_static("*");
+const TRUE: HeaderValue = HeaderValue::from_static("true");
+const STAR_AUTHORIZATION: HeaderValue = HeaderValue::from_static("*,authorization");
+const VARY_PREFLIGHT: HeaderValue = HeaderValue::from_static(PREFLIGHT_VARY);
 
 /// One engine value as a `HeaderValue`: an echo, a static text, one of `prepared` (text and
 /// value), or else a copy. `None` only for text that is not a valid header value, which the
@@ -64,10 +70,10 @@ pub fn header_value(
         return Some(v);
     }
     Some(match value {
-        "*" => HeaderValue::from_static("*"),
-        "true" => HeaderValue::from_static("true"),
-        "*,authorization" => HeaderValue::from_static("*,authorization"),
-        PREFLIGHT_VARY => HeaderValue::from_static(PREFLIGHT_VARY),
+        "*" => STAR,
+        "true" => TRUE,
+        "*,authorization" => STAR_AUTHORIZATION,
+        PREFLIGHT_VARY => VARY_PREFLIGHT,
         _ => match prepared.iter().find(|(text, _)| text == value) {
             Some((_, v)) => v.clone(),
             None => HeaderValue::from_str(value).ok()?,
@@ -83,11 +89,15 @@ pub fn for_each_line(
     prepared: &[(String, HeaderValue)],
     mut emit: impl FnMut(HeaderName, HeaderValue, bool),
 ) {
-    for (i, (name, value)) in lines.iter().enumerate() {
+    // One bit per ResponseHeader: the names seen so far.
+    let mut seen = 0u8;
+    for (name, value) in lines.lines() {
         let Some(value) = header_value(value, echoes, prepared) else {
             continue;
         };
-        let again = lines.iter().take(i).any(|(earlier, _)| earlier == name);
+        let bit = 1u8 << (name as u8);
+        let again = seen & bit != 0;
+        seen |= bit;
         emit(header_name(name), value, again);
     }
 }
@@ -113,10 +123,10 @@ mod tests {
     #[test]
     fn names_are_http_constants() {
         assert_eq!(
-            header_name(engine::ACAO),
+            header_name(ResponseHeader::AllowOrigin),
             header::ACCESS_CONTROL_ALLOW_ORIGIN
         );
-        assert_eq!(header_name(engine::VARY), header::VARY);
+        assert_eq!(header_name(ResponseHeader::Vary), header::VARY);
         assert!(header_value("a\nb", &Echoes::default(), &[]).is_none());
     }
 }
