@@ -32,6 +32,7 @@ use axum::Router;
 use cors_policy::{EffectivePolicy, PolicyInput};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tower::Layer;
 
 use crate::journal::Journal;
 
@@ -140,11 +141,21 @@ impl AppState {
     }
 }
 
-/// The whole API: demo routes behind the CORS layer, lab routes beside them.
+/// The whole API: the lab routes, and every other path to the demo routes behind the CORS
+/// layer.
+///
+/// The layer wraps the demo router as a whole, the way a CORS middleware at an API's edge
+/// does: it sees each request before any route is matched, so a preflight is answered without
+/// routing, and every path under the demo policy (a missing one too) gets the policy's headers
+/// and a journal entry.
 pub fn app(state: AppState) -> Router {
-    let app = routes::router(state.clone())
-        .merge(lab::router(state.clone()))
-        .merge(switch::router(state.clone()));
+    let demo = Layer::layer(
+        &cors_layer::CorsLayer::new(state.clone()),
+        routes::router(state.clone()),
+    );
+    let app = lab::router(state.clone())
+        .merge(switch::router(state.clone()))
+        .fallback_service(demo);
     // tower-http's request spans are at DEBUG: wrap the app only when a filter lets DEBUG
     // through (`RUST_LOG=debug`, `RUST_LOG=tower_http=debug`), and cost nothing otherwise.
     if tracing::level_filters::LevelFilter::current() >= tracing::Level::DEBUG {

@@ -1,5 +1,5 @@
 //! The demo endpoints the scenarios call. They know nothing about CORS: the
-//! [`cors_layer`](crate::cors_layer) in front of them does all of it, as in a real API.
+//! [`cors_layer`](crate::cors_layer) in front of this router does all of it, as in a real API.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -36,7 +36,6 @@ pub fn router(state: AppState) -> Router {
         .route("/api/fail", get(fail))
         .route("/api/redirect", get(redirect))
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(crate::cors_layer::CorsLayer::new(state.clone()))
         .with_state(state)
 }
 
