@@ -16,6 +16,7 @@ use api_server::cli::PolicyArgs;
 use api_server::ApiConfig;
 use clap::Parser;
 use cors_policy::{ConfigError, ConfigErrors};
+use lab_process::args::{ApiAltUrl, LabOrigins, LabSecret, UntrustedOrigin};
 use origin_server::{OriginConfig, Role};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -23,27 +24,26 @@ use tokio_util::sync::CancellationToken;
 /// `cors-lab`: starts the trusted origin, the untrusted origin and the cross-origin API.
 #[derive(Debug, Clone, Parser)]
 #[command(version, about)]
+// The `LAB_*` origins and the secret are lab_process::args's; the launcher words their help its
+// own way (and has its own meaning for an unset secret: a new random one).
+#[command(mut_arg("api_url", |a| a.help("The API's origin, as a browser reaches it")))]
+#[command(mut_arg("trusted_origin", |a| a.help(
+    "The trusted page's origin, as a browser reaches it"
+)))]
+#[command(mut_arg("untrusted_origin", |a| a.help(
+    "The untrusted page's origin (another site), as a browser reaches it"
+)))]
+#[command(mut_arg("lab_secret", |a| a.help(
+    "Secret that lets the trusted page switch the policy at runtime (default: a new random one \
+     at each start)"
+)))]
 pub struct LabArgs {
-    /// The trusted page's origin, as a browser reaches it.
-    #[arg(
-        long,
-        env = "LAB_TRUSTED_ORIGIN",
-        default_value = "http://localhost:8080"
-    )]
-    pub trusted_origin: String,
-    /// The untrusted page's origin (another site), as a browser reaches it.
-    #[arg(
-        long,
-        env = "LAB_UNTRUSTED_ORIGIN",
-        default_value = "http://127.0.0.1:8081"
-    )]
-    pub untrusted_origin: String,
-    /// The API's origin, as a browser reaches it.
-    #[arg(long, env = "LAB_API_URL", default_value = "http://localhost:9090")]
-    pub api_url: String,
-    /// The same API under a second origin, target of /api/redirect.
-    #[arg(long, env = "LAB_API_ALT_URL", default_value = "http://127.0.0.1:9090")]
-    pub api_alt_url: String,
+    #[command(flatten)]
+    pub origins: LabOrigins,
+    #[command(flatten)]
+    pub untrusted: UntrustedOrigin,
+    #[command(flatten)]
+    pub alt: ApiAltUrl,
     /// Where the trusted origin listens.
     #[arg(long, env = "LAB_TRUSTED_LISTEN", default_value = "127.0.0.1:8080")]
     pub trusted_listen: String,
@@ -53,10 +53,8 @@ pub struct LabArgs {
     /// Where the API listens.
     #[arg(long, env = "LAB_API_LISTEN", default_value = "127.0.0.1:9090")]
     pub api_listen: String,
-    /// Secret that lets the trusted page switch the policy at runtime (default: a new random
-    /// one at each start).
-    #[arg(long, env = "LAB_SECRET", hide_env_values = true)]
-    pub lab_secret: Option<String>,
+    #[command(flatten)]
+    pub secret: LabSecret,
     #[command(flatten)]
     pub policy: PolicyArgs,
 }
@@ -97,15 +95,15 @@ impl LabArgs {
         let untrusted = listen("LAB_UNTRUSTED_LISTEN", &self.untrusted_listen);
         let api = listen("LAB_API_LISTEN", &self.api_listen);
         if let Err(e) =
-            ConfigError::check_lab_origin("LAB_UNTRUSTED_ORIGIN", &self.untrusted_origin)
+            ConfigError::check_lab_origin("LAB_UNTRUSTED_ORIGIN", &self.untrusted.untrusted_origin)
         {
             errors.push(e);
         }
         let api_config = api_server::cli::api_config(
             &self.policy,
-            &self.api_url,
-            &self.api_alt_url,
-            &self.trusted_origin,
+            &self.origins.api_url,
+            &self.alt.api_alt_url,
+            &self.origins.trusted_origin,
             &mut errors,
         );
         match (trusted, untrusted, api, api_config) {
@@ -125,15 +123,15 @@ impl LabArgs {
 
     fn config(&self, api: ApiConfig) -> LabConfig {
         let secret = self
-            .lab_secret
-            .clone()
-            .filter(|s| !s.is_empty())
+            .secret
+            .value()
+            .map(str::to_owned)
             .unwrap_or_else(lab_process::random_secret);
         let origin = |role| OriginConfig {
             role,
-            api_url: self.api_url.clone(),
-            trusted_url: self.trusted_origin.clone(),
-            untrusted_url: self.untrusted_origin.clone(),
+            api_url: self.origins.api_url.clone(),
+            trusted_url: self.origins.trusted_origin.clone(),
+            untrusted_url: self.untrusted.untrusted_origin.clone(),
             lab_secret: Some(secret.clone()),
         };
         LabConfig {
@@ -222,14 +220,20 @@ pub async fn start_ephemeral(policy: PolicyArgs) -> Result<RunningLab, ConfigErr
     };
     let port = |l: &TcpListener| l.local_addr().map(|a| a.port()).unwrap_or(0);
     let args = LabArgs {
-        trusted_origin: format!("http://localhost:{}", port(&listeners.trusted)),
-        untrusted_origin: format!("http://127.0.0.1:{}", port(&listeners.untrusted)),
-        api_url: format!("http://localhost:{}", port(&listeners.api)),
-        api_alt_url: format!("http://127.0.0.1:{}", port(&listeners.api)),
+        origins: LabOrigins {
+            api_url: format!("http://localhost:{}", port(&listeners.api)),
+            trusted_origin: format!("http://localhost:{}", port(&listeners.trusted)),
+        },
+        untrusted: UntrustedOrigin {
+            untrusted_origin: format!("http://127.0.0.1:{}", port(&listeners.untrusted)),
+        },
+        alt: ApiAltUrl {
+            api_alt_url: format!("http://127.0.0.1:{}", port(&listeners.api)),
+        },
         trusted_listen: "127.0.0.1:0".into(),
         untrusted_listen: "127.0.0.1:0".into(),
         api_listen: "127.0.0.1:0".into(),
-        lab_secret: None,
+        secret: LabSecret::default(),
         policy,
     };
     let (_, config) = args.resolve()?;
@@ -237,10 +241,10 @@ pub async fn start_ephemeral(policy: PolicyArgs) -> Result<RunningLab, ConfigErr
     let stop = CancellationToken::new();
     let task = tokio::spawn(run(listeners, config, stop.clone().cancelled_owned()));
     Ok(RunningLab {
-        trusted_url: args.trusted_origin,
-        untrusted_url: args.untrusted_origin,
-        api_url: args.api_url,
-        api_alt_url: args.api_alt_url,
+        trusted_url: args.origins.trusted_origin,
+        untrusted_url: args.untrusted.untrusted_origin,
+        api_url: args.origins.api_url,
+        api_alt_url: args.alt.api_alt_url,
         lab_secret,
         stop,
         task,

@@ -113,7 +113,9 @@ fn help_lists_every_variable() {
         "LAB_TRUSTED_ORIGIN",
         "LAB_UNTRUSTED_ORIGIN",
         "LAB_API_URL",
+        "LAB_API_ALT_URL",
         "LAB_API_LISTEN",
+        "LAB_SECRET",
     ] {
         assert!(
             help.contains(&format!("[env: {var}")),

@@ -1,5 +1,8 @@
 //! Flags and environment variables of the API, shared with the lab's launcher.
 //!
+//! The `CORS_*` flags ([`PolicyArgs`]) are declared here; the `LAB_*` origins and secret that
+//! the origin server takes too are declared once in [`lab_process::args`].
+//!
 //! Every setting is a flag with an environment variable behind it, so `--help` lists them all.
 //! Values are read as plain text and validated together by [`cors_policy::PolicyInput::resolve`]
 //! and the `LAB_*` checks, so that one start reports every problem at once (exit code 2).
@@ -8,6 +11,7 @@ use std::net::SocketAddr;
 
 use clap::{Args, Parser};
 use cors_policy::{ConfigError, ConfigErrors, PolicyInput};
+use lab_process::args::{ApiAltUrl, LabOrigins, LabSecret};
 
 use crate::ApiConfig;
 
@@ -59,27 +63,25 @@ impl PolicyArgs {
 /// `api-server`: the cross-origin API of CORS Lab.
 #[derive(Debug, Clone, Parser)]
 #[command(version, about)]
+// The `LAB_*` origins and the secret are lab_process::args's; for the two whose meaning here is
+// narrower, the API has its own help lines.
+#[command(mut_arg("trusted_origin", |a| a.help(
+    "The trusted lab page's origin: what the `strict` preset allows"
+)))]
+#[command(mut_arg("lab_secret", |a| a.help(
+    "Secret the trusted page sends to switch the policy at runtime (the origin server must know \
+     the same one). Unset: runtime switching is disabled"
+)))]
 pub struct ApiArgs {
     /// Address to listen on.
     #[arg(long, env = "LAB_API_LISTEN", default_value = "127.0.0.1:9090")]
     pub listen: String,
-    /// The API's origin as a browser reaches it.
-    #[arg(long, env = "LAB_API_URL", default_value = "http://localhost:9090")]
-    pub api_url: String,
-    /// The same API under a second origin, target of /api/redirect.
-    #[arg(long, env = "LAB_API_ALT_URL", default_value = "http://127.0.0.1:9090")]
-    pub api_alt_url: String,
-    /// The trusted lab page's origin: what the `strict` preset allows.
-    #[arg(
-        long,
-        env = "LAB_TRUSTED_ORIGIN",
-        default_value = "http://localhost:8080"
-    )]
-    pub trusted_origin: String,
-    /// Secret the trusted page sends to switch the policy at runtime (the origin server must
-    /// know the same one). Unset: runtime switching is disabled.
-    #[arg(long, env = "LAB_SECRET", hide_env_values = true)]
-    pub lab_secret: Option<String>,
+    #[command(flatten)]
+    pub origins: LabOrigins,
+    #[command(flatten)]
+    pub alt: ApiAltUrl,
+    #[command(flatten)]
+    pub secret: LabSecret,
     #[command(flatten)]
     pub policy: PolicyArgs,
 }
@@ -93,13 +95,13 @@ impl ApiArgs {
             .ok();
         let config = api_config(
             &self.policy,
-            &self.api_url,
-            &self.api_alt_url,
-            &self.trusted_origin,
+            &self.origins.api_url,
+            &self.alt.api_alt_url,
+            &self.origins.trusted_origin,
             &mut errors,
         )
         .map(|c| ApiConfig {
-            lab_secret: self.lab_secret.clone().filter(|s| !s.is_empty()),
+            lab_secret: self.secret.value().map(str::to_owned),
             ..c
         });
         match (listen, config) {

@@ -1,7 +1,9 @@
 //! Process plumbing shared by the lab's servers, so each `main` stays a few lines long:
 //! logging set up from `RUST_LOG`, the signals that stop a server, the exit on bad settings,
-//! and [`serve`], the HTTP accept loop with the limits a public-facing lab needs.
+//! [`serve`], the HTTP accept loop with the limits a public-facing lab needs, and [`args`], the
+//! `LAB_*` flags that more than one binary takes.
 
+pub mod args;
 pub mod serve;
 
 pub use serve::serve;

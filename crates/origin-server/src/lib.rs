@@ -20,6 +20,7 @@ use axum::routing::get;
 use axum::Router;
 use clap::{Parser, ValueEnum};
 use cors_policy::{ConfigError, ConfigErrors};
+use lab_process::args::{LabOrigins, LabSecret, UntrustedOrigin};
 use tokio::net::TcpListener;
 
 /// Which of the lab's two page origins this server is.
@@ -84,6 +85,11 @@ pub async fn run(
 /// `origin-server`: serves the CORS Lab page.
 #[derive(Debug, Clone, Parser)]
 #[command(version, about)]
+// The `LAB_*` origins and the secret are lab_process::args's; the secret has this binary's own
+// help line, since the origin server only passes it on to the trusted page.
+#[command(mut_arg("lab_secret", |a| a.help(
+    "The API's LAB_SECRET, handed to the trusted page so it can switch the policy"
+)))]
 pub struct OriginArgs {
     /// trusted (on the default allow list) or untrusted (another site).
     #[arg(long, env = "LAB_ROLE", value_enum, default_value = "trusted")]
@@ -91,26 +97,12 @@ pub struct OriginArgs {
     /// Address to listen on (default: 127.0.0.1:8080 trusted, 127.0.0.1:8081 untrusted).
     #[arg(long, env = "LAB_ORIGIN_LISTEN")]
     pub listen: Option<String>,
-    /// The API's origin as a browser reaches it.
-    #[arg(long, env = "LAB_API_URL", default_value = "http://localhost:9090")]
-    pub api_url: String,
-    /// The trusted page's origin as a browser reaches it.
-    #[arg(
-        long,
-        env = "LAB_TRUSTED_ORIGIN",
-        default_value = "http://localhost:8080"
-    )]
-    pub trusted_origin: String,
-    /// The untrusted page's origin as a browser reaches it.
-    #[arg(
-        long,
-        env = "LAB_UNTRUSTED_ORIGIN",
-        default_value = "http://127.0.0.1:8081"
-    )]
-    pub untrusted_origin: String,
-    /// The API's LAB_SECRET, handed to the trusted page so it can switch the policy.
-    #[arg(long, env = "LAB_SECRET", hide_env_values = true)]
-    pub lab_secret: Option<String>,
+    #[command(flatten)]
+    pub origins: LabOrigins,
+    #[command(flatten)]
+    pub untrusted: UntrustedOrigin,
+    #[command(flatten)]
+    pub secret: LabSecret,
 }
 
 impl OriginArgs {
@@ -128,9 +120,9 @@ impl OriginArgs {
         .map_err(|e| errors.push(e))
         .ok();
         for (variable, value) in [
-            ("LAB_API_URL", &self.api_url),
-            ("LAB_TRUSTED_ORIGIN", &self.trusted_origin),
-            ("LAB_UNTRUSTED_ORIGIN", &self.untrusted_origin),
+            ("LAB_API_URL", &self.origins.api_url),
+            ("LAB_TRUSTED_ORIGIN", &self.origins.trusted_origin),
+            ("LAB_UNTRUSTED_ORIGIN", &self.untrusted.untrusted_origin),
         ] {
             if let Err(e) = ConfigError::check_lab_origin(variable, value) {
                 errors.push(e);
@@ -141,10 +133,10 @@ impl OriginArgs {
                 listen,
                 OriginConfig {
                     role: self.role,
-                    api_url: self.api_url.clone(),
-                    trusted_url: self.trusted_origin.clone(),
-                    untrusted_url: self.untrusted_origin.clone(),
-                    lab_secret: self.lab_secret.clone().filter(|s| !s.is_empty()),
+                    api_url: self.origins.api_url.clone(),
+                    trusted_url: self.origins.trusted_origin.clone(),
+                    untrusted_url: self.untrusted.untrusted_origin.clone(),
+                    lab_secret: self.secret.value().map(str::to_owned),
                 },
             )),
             _ => Err(ConfigErrors(errors)),
