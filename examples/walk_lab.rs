@@ -25,7 +25,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use browser_harness::{Browser, LabPage};
+use browser_harness::{read_card, Browser, CardVerdict, LabPage};
 use clap::{Parser, ValueEnum};
 use serde_json::Value;
 
@@ -253,20 +253,19 @@ async fn run_one(
     page.wait_for(&format!("{card}.dataset.state === 'done'"), TIMEOUT)
         .await
         .map_err(|e| format!("the card never finished: {e}"))?;
-    let shown = page
-        .evaluate_json(&format!(
-            "(() => {{ const c = {card}; return {{ run: c.dataset.runId, outcome: c.dataset.outcome,
-               corsError: c.dataset.corsError, preflight: c.dataset.preflightSeen }}; }})()"
-        ))
+    let CardVerdict {
+        run_id: run,
+        outcome,
+        cors_error: card_error,
+        preflight_seen: card_preflight,
+        ..
+    } = read_card(page, id)
         .await
         .map_err(|e| format!("reading the card: {e}"))?;
-    let run = shown["run"].as_str().unwrap_or_default().to_string();
     if run.is_empty() {
         return Err("the card has no data-run-id".into());
     }
-    let card_pass = shown["outcome"] == "pass";
-    let card_error = shown["corsError"].as_str().unwrap_or_default().to_string();
-    let card_preflight = shown["preflight"] == "true";
+    let card_pass = outcome.as_deref() == Some("pass");
 
     let requests = page
         .wait_network_settled(&format!("run={run}"), TIMEOUT)

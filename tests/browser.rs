@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use api_server::cli::PolicyArgs;
-use browser_harness::{find_chromium, Browser, LabPage};
+use browser_harness::{find_chromium, read_card, Browser, LabPage};
 use serde_json::Value;
 
 const CATALOGUE: &str = include_str!("../static/scenarios.json");
@@ -198,29 +198,24 @@ async fn run_one(page: &LabPage, api_url: &str, scenario: &Value) -> Result<Stri
     page.wait_for(&format!("{card}.dataset.state === 'done'"), TIMEOUT)
         .await
         .map_err(|e| format!("waiting for the card: {e}"))?;
-    let shown = page
-        .evaluate_json(&format!(
-            "(() => {{ const c = {card}; return {{
-                run: c.dataset.runId, outcome: c.dataset.outcome, corsError: c.dataset.corsError,
-                preflightSeen: c.dataset.preflightSeen, preflightCount: c.dataset.preflightCount,
-                expectedPreflights: c.dataset.expectedPreflights,
-                reason: c.querySelector('[data-field=reason]')?.textContent.trim() ?? '' }}; }})()"
-        ))
+    let shown = read_card(page, id)
         .await
         .map_err(|e| format!("reading the card: {e}"))?;
-    let run = shown["run"].as_str().unwrap_or_default().to_string();
-    let count = |key: &str| shown[key].as_str().and_then(|v| v.parse::<usize>().ok());
+    let run = shown.run_id.clone();
     let card_view = Seen {
-        preflights: count("preflightCount")
-            .unwrap_or(usize::from(shown["preflightSeen"] == "true")),
-        outcome: match shown["outcome"].as_str() {
-            Some("blocked") => shown["corsError"].as_str().unwrap_or_default().into(),
+        preflights: shown
+            .preflight_count
+            .unwrap_or(usize::from(shown.preflight_seen)),
+        outcome: match shown.outcome.as_deref() {
+            Some("blocked") => shown.cors_error.clone(),
             Some(other) => other.into(),
             None => "none".into(),
         },
     };
     let declared = scenario["preflight"]["expected"].as_bool().unwrap_or(false);
-    let card_expected = count("expectedPreflights").unwrap_or(usize::from(declared && reaches_api));
+    let card_expected = shown
+        .expected_preflights
+        .unwrap_or(usize::from(declared && reaches_api));
 
     // Chromium, from DevTools events.
     let requests = if reaches_api {
@@ -297,7 +292,7 @@ async fn run_one(page: &LabPage, api_url: &str, scenario: &Value) -> Result<Stri
         let _ = writeln!(problems, "  outcome disagrees:\n{sides}");
     }
     if chromium.outcome != "pass" && chromium.outcome != "unreached" {
-        let reason = shown["reason"].as_str().unwrap_or_default();
+        let reason = shown.reason.as_str();
         let console = page.console_matching("has been blocked by CORS policy");
         let said = console.iter().any(|c| {
             c.text.contains(&format!("?run={run}'"))

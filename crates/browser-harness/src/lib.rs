@@ -30,11 +30,15 @@
 //! iframes of the page's site share the page's process and DevTools session:
 //! see `DISABLED_FEATURES` in `browser.rs` for why.
 //!
+//! For CORS Lab's own page, [`read_card`] reads what a scenario card says
+//! about its last run ([`CardVerdict`]).
+//!
 //! Things this crate deliberately never does, because either one disables
 //! Chromium's preflight cache: enable request interception, or send
 //! `Network.setCacheDisabled {cacheDisabled: true}`.
 
 mod browser;
+mod card;
 mod children;
 mod chromium;
 mod error;
@@ -42,6 +46,7 @@ mod page;
 mod recorder;
 
 pub use browser::Browser;
+pub use card::{read_card, CardVerdict};
 pub use children::ChildTarget;
 pub use chromium::{find_chromium, INSTALL_HINT};
 pub use error::{HarnessError, Result};
