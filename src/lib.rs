@@ -26,13 +26,6 @@ use tokio_util::sync::CancellationToken;
 #[command(version, about)]
 // The `LAB_*` origins and the secret are lab_process::args's; the launcher words their help its
 // own way (and has its own meaning for an unset secret: a new random one).
-#[command(mut_arg("api_url", |a| a.help("The API's origin, as a browser reaches it")))]
-#[command(mut_arg("trusted_origin", |a| a.help(
-    "The trusted page's origin, as a browser reaches it"
-)))]
-#[command(mut_arg("untrusted_origin", |a| a.help(
-    "The untrusted page's origin (another site), as a browser reaches it"
-)))]
 #[command(mut_arg("lab_secret", |a| a.help(
     "Secret that lets the trusted page switch the policy at runtime (default: a new random one \
      at each start)"

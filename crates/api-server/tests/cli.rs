@@ -49,7 +49,7 @@ fn help_shows_the_lab_flags_it_takes() {
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     for line in [
-        "--api-url <API_URL>\n          The API's origin as a browser reaches it \
+        "--api-url <API_URL>\n          The API's origin, as a browser reaches it \
          [env: LAB_API_URL=] [default: http://localhost:9090]",
         "--api-alt-url <API_ALT_URL>\n          The same API under a second origin, target of \
          /api/redirect [env: LAB_API_ALT_URL=] [default: http://127.0.0.1:9090]",

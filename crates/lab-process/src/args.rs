@@ -55,10 +55,10 @@ use clap::Args;
 /// `--api-url` and `--trusted-origin`: the origins every binary needs.
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
 pub struct LabOrigins {
-    /// The API's origin as a browser reaches it.
+    /// The API's origin, as a browser reaches it.
     #[arg(long, env = "LAB_API_URL", default_value = "http://localhost:9090")]
     pub api_url: String,
-    /// The trusted page's origin as a browser reaches it.
+    /// The trusted page's origin, as a browser reaches it.
     #[arg(
         long,
         env = "LAB_TRUSTED_ORIGIN",
@@ -78,7 +78,7 @@ pub struct ApiAltUrl {
 /// `--untrusted-origin`: the page on another site (the launcher and the origin server).
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
 pub struct UntrustedOrigin {
-    /// The untrusted page's origin as a browser reaches it.
+    /// The untrusted page's origin (another site), as a browser reaches it.
     #[arg(
         long,
         env = "LAB_UNTRUSTED_ORIGIN",

@@ -47,11 +47,11 @@ fn help_shows_the_lab_flags_it_takes() {
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     for line in [
-        "--api-url <API_URL>\n          The API's origin as a browser reaches it \
+        "--api-url <API_URL>\n          The API's origin, as a browser reaches it \
          [env: LAB_API_URL=] [default: http://localhost:9090]",
-        "--trusted-origin <TRUSTED_ORIGIN>\n          The trusted page's origin as a browser \
+        "--trusted-origin <TRUSTED_ORIGIN>\n          The trusted page's origin, as a browser \
          reaches it [env: LAB_TRUSTED_ORIGIN=] [default: http://localhost:8080]",
-        "--untrusted-origin <UNTRUSTED_ORIGIN>\n          The untrusted page's origin as a \
+        "--untrusted-origin <UNTRUSTED_ORIGIN>\n          The untrusted page's origin (another site), as a \
          browser reaches it [env: LAB_UNTRUSTED_ORIGIN=] [default: http://127.0.0.1:8081]",
         "--lab-secret <LAB_SECRET>\n          The API's LAB_SECRET, handed to the trusted page so \
          it can switch the policy [env: LAB_SECRET]",
