@@ -24,7 +24,7 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cors_policy::engine::{decide, CorsHeaders, Decision, PreflightDecision};
-use cors_policy::wire::{for_each_line, Echoes};
+use cors_policy::wire::{for_each_line, Echoes, PreparedValues};
 use futures::future::{BoxFuture, Either};
 use smallvec::SmallVec;
 use tower::{Layer, Service};
@@ -86,8 +86,9 @@ where
             Ok(read) => read,
             Err(msg) => return Either::Left(ready(Ok(bad_request(msg)))),
         };
-        let policy = self.state.policy();
-        let answer = carry_out(&policy.policy, &record, sources);
+        let in_force = self.state.policy_in_force();
+        let policy = in_force.effective.clone();
+        let answer = carry_out(&policy.policy, &record, sources, &in_force.values);
         let (lines, vary_origin) = match answer {
             Answer::Preflight(response) => {
                 journal(&self.state, record, &response, policy);
@@ -117,12 +118,17 @@ enum Answer {
     Actual { lines: Lines, vary_origin: bool },
 }
 
-fn carry_out(policy: &cors_policy::Policy, record: &RequestRecord, sources: Sources<'_>) -> Answer {
+fn carry_out(
+    policy: &cors_policy::Policy,
+    record: &RequestRecord,
+    sources: Sources<'_>,
+    prepared: &PreparedValues,
+) -> Answer {
     let echoes = echoes(record, sources);
     match decide(policy, &record.facts()) {
-        Decision::Preflight(p) => Answer::Preflight(preflight_response(&p, &echoes)),
+        Decision::Preflight(p) => Answer::Preflight(preflight_response(&p, &echoes, prepared)),
         Decision::Actual(a) => Answer::Actual {
-            lines: header_lines(&a.headers, &echoes),
+            lines: header_lines(&a.headers, &echoes, prepared),
             vary_origin: a.vary_origin,
         },
     }
@@ -199,9 +205,11 @@ fn request_record<'a>(
 /// preflight now, or runs the handler and adds the headers.
 pub(crate) async fn respond(decision: Decision<'_>, request: Request, next: Next) -> Response {
     match decision {
-        Decision::Preflight(p) => preflight_response(&p, &Echoes::default()),
+        Decision::Preflight(p) => {
+            preflight_response(&p, &Echoes::default(), &PreparedValues::default())
+        }
         Decision::Actual(a) => {
-            let lines = header_lines(&a.headers, &Echoes::default());
+            let lines = header_lines(&a.headers, &Echoes::default(), &PreparedValues::default());
             let mut response = next.run(request).await;
             apply_lines(response.headers_mut(), lines, a.vary_origin);
             response
@@ -210,12 +218,16 @@ pub(crate) async fn respond(decision: Decision<'_>, request: Request, next: Next
 }
 
 /// The engine's answer to a preflight, complete: the handler never runs.
-fn preflight_response(p: &PreflightDecision<'_>, echoes: &Echoes<'_>) -> Response {
+fn preflight_response(
+    p: &PreflightDecision<'_>,
+    echoes: &Echoes<'_>,
+    prepared: &PreparedValues,
+) -> Response {
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::from_u16(p.status).unwrap_or(StatusCode::FORBIDDEN);
     let headers = response.headers_mut();
     headers.reserve(p.headers.len());
-    for_each_line(&p.headers, echoes, &[], |name, value, again| {
+    for_each_line(&p.headers, echoes, prepared, |name, value, again| {
         set_line(headers, name, value, again)
     });
     response
@@ -239,9 +251,9 @@ type Line = (HeaderName, HeaderValue, bool);
 /// credentials, exposed headers).
 type Lines = SmallVec<[Line; 4]>;
 
-fn header_lines(lines: &CorsHeaders<'_>, echoes: &Echoes<'_>) -> Lines {
+fn header_lines(lines: &CorsHeaders<'_>, echoes: &Echoes<'_>, prepared: &PreparedValues) -> Lines {
     let mut out = Lines::new();
-    for_each_line(lines, echoes, &[], |name, value, again| {
+    for_each_line(lines, echoes, prepared, |name, value, again| {
         out.push((name, value, again))
     });
     out

@@ -25,14 +25,18 @@ pub mod live;
 pub mod routes;
 pub mod switch;
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 
 use axum::Router;
+use cors_policy::wire::PreparedValues;
 use cors_policy::{EffectivePolicy, PolicyInput};
+use futures::future::Either;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tower::Layer;
+use tower::{Layer, Service};
 
 use crate::journal::Journal;
 
@@ -55,6 +59,21 @@ pub struct ApiConfig {
     pub lab_secret: Option<String>,
 }
 
+/// The policy in force, and its own header values made once for all its responses.
+pub struct PolicyInForce {
+    pub effective: Arc<EffectivePolicy>,
+    pub values: PreparedValues,
+}
+
+impl PolicyInForce {
+    fn new(effective: EffectivePolicy) -> Self {
+        PolicyInForce {
+            values: PreparedValues::new(&effective.policy),
+            effective: Arc::new(effective),
+        }
+    }
+}
+
 /// Shared state of the API's handlers.
 #[derive(Clone)]
 pub struct AppState {
@@ -63,7 +82,7 @@ pub struct AppState {
 
 struct Inner {
     /// The policy in force; subscribers (the live event stream) hear of every switch.
-    policy: tokio::sync::watch::Sender<Arc<EffectivePolicy>>,
+    policy: tokio::sync::watch::Sender<Arc<PolicyInForce>>,
     journal: Journal,
     public_url: String,
     alt_url: String,
@@ -79,7 +98,9 @@ impl AppState {
     pub fn new(config: ApiConfig) -> Self {
         AppState {
             inner: Arc::new(Inner {
-                policy: tokio::sync::watch::Sender::new(Arc::new(config.policy)),
+                policy: tokio::sync::watch::Sender::new(Arc::new(PolicyInForce::new(
+                    config.policy,
+                ))),
                 journal: Journal::new(JOURNAL_CAPACITY),
                 public_url: config.public_url,
                 alt_url: config.alt_url,
@@ -94,17 +115,24 @@ impl AppState {
 
     /// The policy in force now.
     pub fn policy(&self) -> Arc<EffectivePolicy> {
+        self.inner.policy.borrow().effective.clone()
+    }
+
+    /// The policy in force now, with its header values.
+    pub fn policy_in_force(&self) -> Arc<PolicyInForce> {
         self.inner.policy.borrow().clone()
     }
 
     /// Notified at each policy switch.
-    pub fn policy_changes(&self) -> tokio::sync::watch::Receiver<Arc<EffectivePolicy>> {
+    pub fn policy_changes(&self) -> tokio::sync::watch::Receiver<Arc<PolicyInForce>> {
         self.inner.policy.subscribe()
     }
 
     /// Replaces the policy in force; requests already inside the engine finish with the old one.
     pub fn set_policy(&self, policy: EffectivePolicy) {
-        self.inner.policy.send_replace(Arc::new(policy));
+        self.inner
+            .policy
+            .send_replace(Arc::new(PolicyInForce::new(policy)));
     }
 
     pub fn trusted_origin(&self) -> &str {
@@ -141,27 +169,76 @@ impl AppState {
     }
 }
 
-/// The whole API: the lab routes, and every other path to the demo routes behind the CORS
-/// layer.
+/// The whole API: `/_lab/` paths to the lab's routes, every other path to the demo routes
+/// behind the CORS layer.
 ///
 /// The layer wraps the demo router as a whole, the way a CORS middleware at an API's edge
 /// does: it sees each request before any route is matched, so a preflight is answered without
 /// routing, and every path under the demo policy (a missing one too) gets the policy's headers
-/// and a journal entry.
-pub fn app(state: AppState) -> Router {
+/// and a journal entry. The split on the path is made here rather than by a router's fallback,
+/// which would build a URL-parameter map for every request.
+#[derive(Clone)]
+pub enum Api {
+    Direct {
+        lab: Router,
+        demo: cors_layer::Cors<Router>,
+    },
+    /// The same under tower-http's `TraceLayer`, when the log filter lets DEBUG through
+    /// (`RUST_LOG=debug`, `RUST_LOG=tower_http=debug`): its request spans are at DEBUG.
+    Traced(Router),
+}
+
+/// Builds the [`Api`] service for `state`.
+pub fn app(state: AppState) -> Api {
+    let lab = lab::router(state.clone()).merge(switch::router(state.clone()));
     let demo = Layer::layer(
         &cors_layer::CorsLayer::new(state.clone()),
         routes::router(state.clone()),
     );
-    let app = lab::router(state.clone())
-        .merge(switch::router(state.clone()))
-        .fallback_service(demo);
-    // tower-http's request spans are at DEBUG: wrap the app only when a filter lets DEBUG
-    // through (`RUST_LOG=debug`, `RUST_LOG=tower_http=debug`), and cost nothing otherwise.
     if tracing::level_filters::LevelFilter::current() >= tracing::Level::DEBUG {
-        app.layer(tower_http::trace::TraceLayer::new_for_http())
+        Api::Traced(
+            lab.fallback_service(demo)
+                .layer(tower_http::trace::TraceLayer::new_for_http()),
+        )
     } else {
-        app
+        Api::Direct { lab, demo }
+    }
+}
+
+type RouterFuture = <Router as Service<axum::extract::Request>>::Future;
+type DemoFuture = <cors_layer::Cors<Router> as Service<axum::extract::Request>>::Future;
+
+impl<B> Service<axum::http::Request<B>> for Api
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = axum::response::Response;
+    type Error = Infallible;
+    type Future = Either<Either<RouterFuture, DemoFuture>, RouterFuture>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        match self {
+            Api::Direct { lab, demo } => {
+                ready!(Service::<axum::extract::Request>::poll_ready(lab, cx))?;
+                Service::<axum::extract::Request>::poll_ready(demo, cx)
+            }
+            Api::Traced(router) => Service::<axum::extract::Request>::poll_ready(router, cx),
+        }
+    }
+
+    fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
+        let request = request.map(axum::body::Body::new);
+        match self {
+            Api::Direct { lab, demo } => {
+                Either::Left(if request.uri().path().starts_with("/_lab/") {
+                    Either::Left(lab.call(request))
+                } else {
+                    Either::Right(demo.call(request))
+                })
+            }
+            Api::Traced(router) => Either::Right(router.call(request)),
+        }
     }
 }
 

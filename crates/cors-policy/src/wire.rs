@@ -14,6 +14,7 @@
 use http::header::{self, HeaderName, HeaderValue};
 
 use crate::engine::{CorsHeaders, ResponseHeader, PREFLIGHT_VARY};
+use crate::Policy;
 
 /// The request values a decision may echo, each as the text the [`RequestFacts`] borrowed and
 /// the `HeaderValue` that text came from.
@@ -38,6 +39,41 @@ impl<'a> Echoes<'a> {
     }
 }
 
+/// A policy's own header values (its `Access-Control-Max-Age` and `-Expose-Headers` texts),
+/// made into `HeaderValue`s once, when the policy comes into force, so that no request copies
+/// them.
+#[derive(Debug, Clone, Default)]
+pub struct PreparedValues(Vec<(String, HeaderValue)>);
+
+impl PreparedValues {
+    pub fn new(policy: &Policy) -> Self {
+        let texts = [
+            policy.max_age.as_ref().map(|m| m.as_str()),
+            policy.expose.header_value(),
+        ];
+        PreparedValues(
+            texts
+                .into_iter()
+                .flatten()
+                .filter_map(|text| {
+                    let value = HeaderValue::from_str(text).ok()?;
+                    // The first clone of a copied value turns its buffer into a shared one;
+                    // done now rather than on the first request.
+                    let _ = value.clone();
+                    Some((text.to_string(), value))
+                })
+                .collect(),
+        )
+    }
+
+    fn find(&self, value: &str) -> Option<HeaderValue> {
+        self.0
+            .iter()
+            .find(|(text, _)| text == value)
+            .map(|(_, v)| v.clone())
+    }
+}
+
 /// `http`'s constant for each header name the engine uses.
 pub fn header_name(name: ResponseHeader) -> HeaderName {
     match name {
@@ -58,13 +94,13 @@ const TRUE: HeaderValue = HeaderValue::from_static("true");
 const STAR_AUTHORIZATION: HeaderValue = HeaderValue::from_static("*,authorization");
 const VARY_PREFLIGHT: HeaderValue = HeaderValue::from_static(PREFLIGHT_VARY);
 
-/// One engine value as a `HeaderValue`: an echo, a static text, one of `prepared` (text and
-/// value), or else a copy. `None` only for text that is not a valid header value, which the
+/// One engine value as a `HeaderValue`: an echo, a static text, one of `prepared`, or else a
+/// copy. `None` only for text that is not a valid header value, which the
 /// engine never produces from validated configuration and parsed requests.
 pub fn header_value(
     value: &str,
     echoes: &Echoes<'_>,
-    prepared: &[(String, HeaderValue)],
+    prepared: &PreparedValues,
 ) -> Option<HeaderValue> {
     if let Some(v) = echoes.find(value) {
         return Some(v);
@@ -74,8 +110,8 @@ pub fn header_value(
         "true" => TRUE,
         "*,authorization" => STAR_AUTHORIZATION,
         PREFLIGHT_VARY => VARY_PREFLIGHT,
-        _ => match prepared.iter().find(|(text, _)| text == value) {
-            Some((_, v)) => v.clone(),
+        _ => match prepared.find(value) {
+            Some(v) => v,
             None => HeaderValue::from_str(value).ok()?,
         },
     })
@@ -86,7 +122,7 @@ pub fn header_value(
 pub fn for_each_line(
     lines: &CorsHeaders<'_>,
     echoes: &Echoes<'_>,
-    prepared: &[(String, HeaderValue)],
+    prepared: &PreparedValues,
     mut emit: impl FnMut(HeaderName, HeaderValue, bool),
 ) {
     // One bit per ResponseHeader: the names seen so far.
@@ -111,11 +147,11 @@ mod tests {
         let origin = HeaderValue::from_static("http://localhost:8080");
         let text = origin.to_str().unwrap();
         let echoes = Echoes::new([Some((text, &origin)), None, None]);
-        let echoed = header_value(text, &echoes, &[]).unwrap();
+        let echoed = header_value(text, &echoes, &PreparedValues::default()).unwrap();
         assert_eq!(echoed.as_bytes().as_ptr(), origin.as_bytes().as_ptr());
         // Equal text elsewhere is copied, not taken for the request's value.
         let copy = String::from("http://localhost:8080");
-        let copied = header_value(&copy, &echoes, &[]).unwrap();
+        let copied = header_value(&copy, &echoes, &PreparedValues::default()).unwrap();
         assert_eq!(copied, origin);
         assert_ne!(copied.as_bytes().as_ptr(), origin.as_bytes().as_ptr());
     }
@@ -127,6 +163,6 @@ mod tests {
             header::ACCESS_CONTROL_ALLOW_ORIGIN
         );
         assert_eq!(header_name(ResponseHeader::Vary), header::VARY);
-        assert!(header_value("a\nb", &Echoes::default(), &[]).is_none());
+        assert!(header_value("a\nb", &Echoes::default(), &PreparedValues::default()).is_none());
     }
 }

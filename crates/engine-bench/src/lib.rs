@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use cors_policy::engine::{self, Decision, RequestFacts};
-use cors_policy::wire::{for_each_line, Echoes};
+use cors_policy::wire::{for_each_line, Echoes, PreparedValues};
 use cors_policy::Policy;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response, StatusCode};
@@ -38,26 +38,12 @@ pub struct CorsLabLayer {
 struct Shared {
     policy: Policy,
     /// The policy's own header values, ready to clone.
-    prepared: Vec<(String, HeaderValue)>,
+    prepared: PreparedValues,
 }
 
 impl CorsLabLayer {
     pub fn new(policy: Policy) -> Self {
-        let mut prepared = Vec::new();
-        let mut prepare = |text: &str| {
-            if let Ok(value) = HeaderValue::from_str(text) {
-                // The first clone of a copied value turns its buffer into a shared one; do it
-                // now rather than on the first request.
-                let _ = value.clone();
-                prepared.push((text.to_string(), value));
-            }
-        };
-        if let Some(max_age) = &policy.max_age {
-            prepare(max_age.as_str());
-        }
-        if let Some(expose) = policy.expose.header_value() {
-            prepare(expose);
-        }
+        let prepared = PreparedValues::new(&policy);
         CorsLabLayer {
             shared: Arc::new(Shared { policy, prepared }),
         }
