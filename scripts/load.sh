@@ -5,13 +5,20 @@
 # constants: the difference between it and the API is what the engine, the journal and the
 # routing cost, apart from the bytes on the wire.
 #
-#   scripts/load.sh [seconds-per-run]      (default 10)
+#   scripts/load.sh [seconds-per-run] [rounds]      (defaults: 5 s, 5 rounds)
+#
+# This machine's speed drifts from one second to the next (a shared VM: the same server
+# measured twice in a row can differ by a quarter), so one run of each server says little.
+# Each route is measured in rounds; a round runs the three servers one after the other, in an
+# order that rotates from round to round, and its ratios compare runs seconds apart. The
+# summary gives the median ratio over the rounds, and the lowest and highest.
 #
 # Bounded: every wrk run lasts the given seconds; everything started here is stopped on exit.
 # Traffic goes to 127.0.0.1 only. Needs wrk (Debian's `wrk` package; installed when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECONDS_PER_RUN="${1:-10}"
+SECONDS_PER_RUN="${1:-5}"
+ROUNDS="${2:-5}"
 CONNECTIONS=32
 THREADS=2
 SSE_CLIENTS=10
@@ -79,18 +86,37 @@ for _ in $(seq "$SSE_CLIENTS"); do
   pids+=($!)
 done
 
-echo "== load: ${SECONDS_PER_RUN}s per run, $THREADS threads, $CONNECTIONS connections, journal on, $SSE_CLIENTS SSE clients attached"
-printf '%-28s %12s %9s %12s %9s %6s %12s %9s %6s\n' route "api req/s" "api p99" "bare req/s" "bare p99" ratio \
-  "same req/s" "same p99" ratio
+echo "== load: $ROUNDS rounds of ${SECONDS_PER_RUN}s runs, $THREADS threads, $CONNECTIONS connections, journal on, $SSE_CLIENTS SSE clients attached"
+printf '%-22s %5s %12s %9s %12s %9s %12s %9s %10s %10s\n' route round "api req/s" "api p99" "bare req/s" \
+  "bare p99" "same req/s" "same p99" "api÷bare" "api÷same"
+# Median, lowest and highest of the numbers on stdin: "median (low–high)".
+spread() { sort -g | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+  printf "%.2f (%.2f–%.2f)", m, v[1], v[NR] }'; }
+declare -A summary
 for route in preflight actual; do
   if [ "$route" = preflight ]; then path=/api/items/1; else path=/api/items; fi
-  read -r api_rps api_p99 < <(measure "$api$path" "$work/$route.lua")
-  read -r bare_rps bare_p99 < <(measure "$bare$path" "$work/$route.lua")
-  read -r same_rps same_p99 < <(measure "$same$path" "$work/$route.lua")
-  ratio=$(awk -v a="$api_rps" -v b="$bare_rps" 'BEGIN { printf "%.2f", a / b }')
-  ratio_same=$(awk -v a="$api_rps" -v b="$same_rps" 'BEGIN { printf "%.2f", a / b }')
-  printf '%-28s %12s %9s %12s %9s %6s %12s %9s %6s\n' "$route ($path)" "$api_rps" "$api_p99" \
-    "$bare_rps" "$bare_p99" "$ratio" "$same_rps" "$same_p99" "$ratio_same"
+  : >"$work/$route.ratios"
+  for round in $(seq "$ROUNDS"); do
+    servers=(api bare same)
+    # Rotate the order, so that no server always runs first (or last) in a round.
+    shift_by=$(( (round - 1) % 3 ))
+    order=("${servers[@]:$shift_by}" "${servers[@]:0:$shift_by}")
+    declare -A rps p99
+    for server in "${order[@]}"; do
+      case $server in api) url=$api ;; bare) url=$bare ;; same) url=$same ;; esac
+      read -r "rps[$server]" "p99[$server]" < <(measure "$url$path" "$work/$route.lua")
+    done
+    ratio=$(awk -v a="${rps[api]}" -v b="${rps[bare]}" 'BEGIN { printf "%.2f", a / b }')
+    ratio_same=$(awk -v a="${rps[api]}" -v b="${rps[same]}" 'BEGIN { printf "%.2f", a / b }')
+    echo "$ratio $ratio_same" >>"$work/$route.ratios"
+    printf '%-22s %5s %12s %9s %12s %9s %12s %9s %10s %10s\n' "$route ($path)" "$round" "${rps[api]}" \
+      "${p99[api]}" "${rps[bare]}" "${p99[bare]}" "${rps[same]}" "${p99[same]}" "$ratio" "$ratio_same"
+  done
+  summary[$route]="api÷bare $(cut -d' ' -f1 "$work/$route.ratios" | spread), api÷same $(cut -d' ' -f2 "$work/$route.ratios" | spread)"
+done
+echo "== median ratio over $ROUNDS rounds (lowest–highest)"
+for route in preflight actual; do
+  echo "$route: ${summary[$route]}"
 done
 
 echo "== memory of the API after a million requests (RSS, KiB)"
