@@ -117,6 +117,12 @@ pub fn for_each_name<'a, E>(
         if elements > MAX_REQUEST_ELEMENTS {
             return Err(HeaderListError::TooMany);
         }
+        // An empty element (`a,,b`): nothing to look at but the count. A flood of commas is
+        // the hostile case, so it gets the shortest path.
+        if at < bytes.len() && bytes[at] == b',' {
+            at += 1;
+            continue;
+        }
         while is_space(at) {
             at += 1;
         }

@@ -279,6 +279,9 @@ fn inner() -> Inner {
     tower::service_fn(handler as fn(_) -> _)
 }
 
+// Never inlined, so that an instruction count can be confined to it
+// (`--toggle-collect='engine::call*'`, see `instruction_loop`).
+#[inline(never)]
 fn call<S>(service: &mut S, request: Request<()>) -> Response<()>
 where
     S: Service<Request<()>, Response = Response<()>, Error = Infallible>,
@@ -482,7 +485,65 @@ criterion_group! {
     targets = engine_vs_tower_http
 }
 
+// ---------------------------------------------------------------------------------------------
+// Instruction counts
+// ---------------------------------------------------------------------------------------------
+
+/// `ENGINE_LOOP=<case>/<side>/<origins>:<n>` (names as in the timings, e.g.
+/// `preflight-allowed/cors-lab/1-origin:10000`): builds `n` requests, calls that side with each
+/// and exits, for `valgrind --tool=callgrind`. Instruction counts do not drift with the
+/// machine's speed as times do. Counted within `call` only (as the timings time it: the
+/// request is built before, the response dropped after), divided by `n`, that is one call's
+/// count. See BENCHMARKS.md.
+fn instruction_loop(spec: &str) -> Result<(), String> {
+    let (name, n) = spec
+        .rsplit_once(':')
+        .ok_or("expected <case>/<side>/<origins>:<n>")?;
+    let n: usize = n.parse().map_err(|e| format!("{n}: {e}"))?;
+    let parts: Vec<&str> = name.split('/').collect();
+    let [case, side, origins] = parts[..] else {
+        return Err(format!("{name}: expected <case>/<side>/<origins>"));
+    };
+    let case = [Case::Commas, CASES[0], CASES[1], CASES[2]]
+        .into_iter()
+        .find(|c| c.label() == case)
+        .ok_or(format!("no case {case}"))?;
+    let o = Origins::ALL
+        .into_iter()
+        .find(|o| o.label() == origins)
+        .ok_or(format!("no origins {origins}"))?;
+    let commas = commas();
+    let mut s = sides(o);
+    let requests: Vec<_> = (0..n).map(|_| case.request(o, commas)).collect();
+    let mut responses = Vec::with_capacity(n);
+    match side {
+        "cors-lab" => requests
+            .into_iter()
+            .for_each(|r| responses.push(call(&mut s.ours, r))),
+        "tower-http" => requests
+            .into_iter()
+            .for_each(|r| responses.push(call(&mut s.theirs, r))),
+        "floor" => {
+            let answer = call(&mut s.ours, case.request(o, commas));
+            let mut floor = Floor::like(answer, case.facts(o, commas).is_preflight());
+            requests
+                .into_iter()
+                .for_each(|r| responses.push(call(&mut floor, r)));
+        }
+        other => return Err(format!("no side {other} (cors-lab, tower-http, floor)")),
+    }
+    black_box(&responses);
+    Ok(())
+}
+
 fn main() {
+    if let Ok(spec) = std::env::var("ENGINE_LOOP") {
+        if let Err(e) = instruction_loop(&spec) {
+            eprintln!("ENGINE_LOOP={spec}: {e}");
+            std::process::exit(2);
+        }
+        return;
+    }
     allocation_report(commas());
     benches();
     Criterion::default().configure_from_args().final_summary();
