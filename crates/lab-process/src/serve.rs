@@ -11,10 +11,9 @@
 //!   connections are closed, and in-flight requests finish (for at most [`DRAIN_TIMEOUT`]).
 //!   Long-lived responses (the journal's event stream) must end themselves on shutdown.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::time::Duration;
-
-use std::convert::Infallible;
 
 use axum::response::Response;
 use hyper::body::Incoming;
