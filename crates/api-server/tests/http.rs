@@ -256,6 +256,53 @@ async fn plain_options_goes_to_the_handler() {
 }
 
 #[tokio::test]
+async fn missing_paths_follow_the_demo_policy_and_lab_paths_do_not() {
+    let api = start(&[]).await;
+    // The CORS layer sees every non-lab path before routing: a preflight to a path with no
+    // route is answered by the policy, and the 404 itself is readable cross-origin.
+    let r = api
+        .send(
+            "OPTIONS",
+            "/api/nothing-here?run=m1",
+            &[("origin", LAB), ("access-control-request-method", "PUT")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        header(r.headers(), "access-control-allow-origin"),
+        Some(LAB)
+    );
+    let r = api
+        .send("GET", "/api/nothing-here?run=m1", &[("origin", LAB)])
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        header(r.headers(), "access-control-allow-origin"),
+        Some(LAB)
+    );
+    let kinds: Vec<_> = api
+        .journal("m1")
+        .await
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, ["actual", "preflight"], "newest first");
+
+    // A /_lab/ path is the lab's (with the lab's own headers for the page), never the demo
+    // policy's: a preflight to it is not answered by the engine, and nothing is journaled.
+    let r = api
+        .send(
+            "OPTIONS",
+            "/_lab/nothing-here?run=m2",
+            &[("origin", LAB), ("access-control-request-method", "PUT")],
+        )
+        .await;
+    assert_ne!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(header(r.headers(), "access-control-allow-methods"), None);
+    assert!(api.journal("m2").await.is_empty());
+}
+
+#[tokio::test]
 async fn permissive_and_off_presets() {
     let api = start(&[("CORS_PRESET", "permissive")]).await;
     let r = api
