@@ -24,8 +24,8 @@ use tokio_util::sync::CancellationToken;
 /// `cors-lab`: starts the trusted origin, the untrusted origin and the cross-origin API.
 #[derive(Debug, Clone, Parser)]
 #[command(version, about)]
-// The `LAB_*` origins and the secret are lab_process::args's; the launcher words their help its
-// own way (and has its own meaning for an unset secret: a new random one).
+// The `LAB_*` origins and the secret are lab_process::args's; the secret has the launcher's own
+// help line, since here an unset secret means a new random one.
 #[command(mut_arg("lab_secret", |a| a.help(
     "Secret that lets the trusted page switch the policy at runtime (default: a new random one \
      at each start)"

@@ -73,7 +73,7 @@ impl RequestFacts<'_> {
 
 /// A response header the engine sets. A name rather than text, so that a server turns it into
 /// its own header type with a table lookup instead of comparing strings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponseHeader {
     AllowOrigin,
     AllowCredentials,
@@ -96,12 +96,6 @@ impl ResponseHeader {
             ResponseHeader::ExposeHeaders => ACEH,
             ResponseHeader::Vary => VARY,
         }
-    }
-}
-
-impl fmt::Display for ResponseHeader {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
