@@ -29,8 +29,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{OriginalUri, State};
-use axum::http::{header, HeaderMap};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, Uri};
 use axum::response::Html;
 use axum::routing::get;
 use axum::Router;
@@ -50,11 +50,11 @@ const FETCH_JS: &str = "fetch(URL)\
 type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
 
 fn api_router(seen: Seen) -> Router {
-    fn note(seen: &Seen, uri: &OriginalUri, headers: &HeaderMap) {
+    fn note(seen: &Seen, uri: &Uri, headers: &HeaderMap) {
         let origin = headers
             .get(header::ORIGIN)
             .map(|v| v.to_str().unwrap_or("<non-ascii>").to_string());
-        seen.lock().unwrap().push((uri.0.to_string(), origin));
+        seen.lock().unwrap().push((uri.to_string(), origin));
     }
     // For a cross-site iframe: fetches `?url=` at once and posts `{run, result}` to its parent.
     let frame = format!(
@@ -66,7 +66,7 @@ fn api_router(seen: Seen) -> Router {
         .route(
             "/api/items",
             get(
-                |State(seen): State<Seen>, uri: OriginalUri, headers: HeaderMap| async move {
+                |State(seen): State<Seen>, uri: Uri, headers: HeaderMap| async move {
                     note(&seen, &uri, &headers);
                     ([(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")], "items")
                 },
@@ -75,7 +75,7 @@ fn api_router(seen: Seen) -> Router {
         .route(
             "/none",
             get(
-                |State(seen): State<Seen>, uri: OriginalUri, headers: HeaderMap| async move {
+                |State(seen): State<Seen>, uri: Uri, headers: HeaderMap| async move {
                     note(&seen, &uri, &headers);
                     "no cors headers here"
                 },
