@@ -24,12 +24,14 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cors_policy::engine::{decide, CorsHeaders, Decision, PreflightDecision};
-use cors_policy::wire::{for_each_line, Echoes, PreparedValues};
+use cors_policy::wire::{
+    for_each_line, joined_request_headers, CorsRequestHeaders, Echoes, PreparedValues, RequestValue,
+};
 use futures::future::{BoxFuture, Either};
 use smallvec::SmallVec;
 use tower::{Layer, Service};
 
-use crate::journal::{capture_headers, RequestFields, RequestRecord, ResponseRecord};
+use crate::journal::{capture_headers, HeaderLines, RequestFields, RequestRecord, ResponseRecord};
 use crate::AppState;
 
 /// Longest `run` id the journal keeps.
@@ -90,8 +92,8 @@ where
         let policy = in_force.effective.clone();
         let answer = carry_out(&policy.policy, &record, sources, &in_force.values);
         let (lines, vary_origin) = match answer {
-            Answer::Preflight(response) => {
-                journal(&self.state, record, &response, policy);
+            Answer::Preflight { response, sent } => {
+                journal(&self.state, record, response.status(), sent, policy);
                 return Either::Left(ready(Ok(response)));
             }
             Answer::Actual { lines, vary_origin } => (lines, vary_origin),
@@ -103,7 +105,8 @@ where
         Either::Right(Box::pin(async move {
             let Ok(mut response) = inner.call(request).await;
             apply_lines(response.headers_mut(), lines, vary_origin);
-            journal(&state, record, &response, policy);
+            let sent = capture_headers(response.headers());
+            journal(&state, record, response.status(), sent, policy);
             Ok(response)
         }))
     }
@@ -114,8 +117,15 @@ where
 // Made and matched at once, never stored: boxing the lines would cost an allocation per request.
 #[allow(clippy::large_enum_variant)]
 enum Answer {
-    Preflight(Response),
-    Actual { lines: Lines, vary_origin: bool },
+    /// The answer, and its header lines for the journal.
+    Preflight {
+        response: Response,
+        sent: HeaderLines,
+    },
+    Actual {
+        lines: Lines,
+        vary_origin: bool,
+    },
 }
 
 fn carry_out(
@@ -126,7 +136,10 @@ fn carry_out(
 ) -> Answer {
     let echoes = echoes(record, sources);
     match decide(policy, &record.facts()) {
-        Decision::Preflight(p) => Answer::Preflight(preflight_response(&p, &echoes, prepared)),
+        Decision::Preflight(p) => {
+            let (response, sent) = preflight_response(&p, &echoes, prepared);
+            Answer::Preflight { response, sent }
+        }
         Decision::Actual(a) => Answer::Actual {
             lines: header_lines(&a.headers, &echoes, prepared),
             vary_origin: a.vary_origin,
@@ -137,14 +150,15 @@ fn carry_out(
 fn journal(
     state: &AppState,
     record: RequestRecord,
-    response: &Response,
+    status: StatusCode,
+    headers: HeaderLines,
     policy: std::sync::Arc<cors_policy::EffectivePolicy>,
 ) {
     state.journal().record(
         record,
         ResponseRecord {
-            status: response.status().as_u16(),
-            headers: capture_headers(response.headers()),
+            status: status.as_u16(),
+            headers,
             policy,
         },
     );
@@ -161,16 +175,19 @@ fn request_record<'a>(
     request: &'a Request,
 ) -> Result<(RequestRecord, Sources<'a>), String> {
     let headers = request.headers();
-    let origin = single_value(headers, &header::ORIGIN)?;
-    let request_method = single_value(headers, &header::ACCESS_CONTROL_REQUEST_METHOD)?;
+    let read = CorsRequestHeaders::read(headers);
+    let origin = single_value(read.origin, &header::ORIGIN)?;
+    let request_method = single_value(read.request_method, &header::ACCESS_CONTROL_REQUEST_METHOD)?;
     let joined;
-    let request_headers = match single_value(headers, &header::ACCESS_CONTROL_REQUEST_HEADERS) {
-        Ok(value) => value.map(|(text, v)| (text, Some(v))),
+    let request_headers = match read.request_headers {
         // Several lines: one list, as a browser's header map would join them.
-        Err(_) => {
-            joined = joined_values(headers, &header::ACCESS_CONTROL_REQUEST_HEADERS)?;
+        RequestValue::Several => {
+            joined = joined_request_headers(headers)
+                .ok_or_else(|| not_visible_ascii(&header::ACCESS_CONTROL_REQUEST_HEADERS))?;
             Some((joined.as_str(), None))
         }
+        value => single_value(value, &header::ACCESS_CONTROL_REQUEST_HEADERS)?
+            .map(|(text, v)| (text, Some(v))),
     };
     let sources = [
         origin.map(|(_, v)| v),
@@ -206,7 +223,7 @@ fn request_record<'a>(
 pub(crate) async fn respond(decision: Decision<'_>, request: Request, next: Next) -> Response {
     match decision {
         Decision::Preflight(p) => {
-            preflight_response(&p, &Echoes::default(), &PreparedValues::default())
+            preflight_response(&p, &Echoes::default(), &PreparedValues::default()).0
         }
         Decision::Actual(a) => {
             let lines = header_lines(&a.headers, &Echoes::default(), &PreparedValues::default());
@@ -217,20 +234,28 @@ pub(crate) async fn respond(decision: Decision<'_>, request: Request, next: Next
     }
 }
 
-/// The engine's answer to a preflight, complete: the handler never runs.
+/// The engine's answer to a preflight, complete (the handler never runs), and its header
+/// lines for the journal.
 fn preflight_response(
     p: &PreflightDecision<'_>,
     echoes: &Echoes<'_>,
     prepared: &PreparedValues,
-) -> Response {
+) -> (Response, HeaderLines) {
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::from_u16(p.status).unwrap_or(StatusCode::FORBIDDEN);
     let headers = response.headers_mut();
     headers.reserve(p.headers.len());
-    for_each_line(&p.headers, echoes, prepared, |name, value, again| {
-        set_line(headers, name, value, again)
+    // The journal's copy is made from the engine's text as the lines are set, rather than read
+    // back out of the map (which checks every byte again). It is in the order they go out: the
+    // map keeps a name's lines together, and the engine's lines of one name are adjacent
+    // (`journal_shows_the_preflight_lines_that_went_out` checks both).
+    let size = p.headers.iter().map(|(n, v)| n.len() + v.len()).sum();
+    let mut sent = HeaderLines::with_capacity(size);
+    for_each_line(&p.headers, echoes, prepared, |line| {
+        sent.push(line.name.as_str(), line.text);
+        set_line(headers, line.name, line.value, line.again)
     });
-    response
+    (response, sent)
 }
 
 /// The request values a decision may echo: the record's text (which the engine's values
@@ -253,8 +278,8 @@ type Lines = SmallVec<[Line; 4]>;
 
 fn header_lines(lines: &CorsHeaders<'_>, echoes: &Echoes<'_>, prepared: &PreparedValues) -> Lines {
     let mut out = Lines::new();
-    for_each_line(lines, echoes, prepared, |name, value, again| {
-        out.push((name, value, again))
+    for_each_line(lines, echoes, prepared, |line| {
+        out.push((line.name, line.value, line.again))
     });
     out
 }
@@ -281,37 +306,22 @@ fn set_line(target: &mut HeaderMap, name: HeaderName, value: HeaderValue, again:
     }
 }
 
-/// The one value of `name`, as text and as the request's value; `Err` when there are several or
-/// it is not visible ASCII.
+/// The one value of `name`, as text and as the request's value; `Err` (a 400's message) when
+/// there are several or it is not visible ASCII.
 fn single_value<'a>(
-    headers: &'a HeaderMap,
+    value: RequestValue<'a>,
     name: &HeaderName,
 ) -> Result<Option<(&'a str, &'a HeaderValue)>, String> {
-    let mut values = headers.get_all(name).iter();
-    let Some(first) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() {
-        return Err(format!("several {name} headers; a browser sends one"));
-    }
-    match first.to_str() {
-        Ok(text) => Ok(Some((text, first))),
-        Err(_) => Err(format!("the {name} header is not visible ASCII")),
+    match value {
+        RequestValue::Absent => Ok(None),
+        RequestValue::One(text, value) => Ok(Some((text, value))),
+        RequestValue::Several => Err(format!("several {name} headers; a browser sends one")),
+        RequestValue::NotVisibleAscii => Err(not_visible_ascii(name)),
     }
 }
 
-fn joined_values(headers: &HeaderMap, name: &HeaderName) -> Result<String, String> {
-    let mut joined = String::new();
-    for (i, value) in headers.get_all(name).iter().enumerate() {
-        let text = value
-            .to_str()
-            .map_err(|_| format!("the {name} header is not visible ASCII"))?;
-        if i > 0 {
-            joined.push(',');
-        }
-        joined.push_str(text);
-    }
-    Ok(joined)
+fn not_visible_ascii(name: &HeaderName) -> String {
+    format!("the {name} header is not visible ASCII")
 }
 
 fn bad_request(message: String) -> Response {

@@ -91,6 +91,27 @@ impl HeaderLines {
         lines
     }
 
+    /// Room for `bytes` of names and values, to [`push`](Self::push) lines into.
+    pub fn with_capacity(bytes: usize) -> Self {
+        HeaderLines {
+            text: String::with_capacity(bytes),
+            ends: SmallVec::new(),
+        }
+    }
+
+    /// Adds a line the server wrote itself, as text it already holds: a long value is cut as
+    /// in [`capture`](Self::capture). For the lines of an answer made by the CORS layer, which
+    /// names no secret, this spares reading them back out of the `HeaderMap`.
+    pub fn push(&mut self, name: &str, value: &str) {
+        if self.ends.len() == MAX_HEADER_LINES {
+            return;
+        }
+        self.text.push_str(name);
+        let name_end = self.text.len();
+        push_truncated(&mut self.text, value);
+        self.ends.push((name_end as u32, self.text.len() as u32));
+    }
+
     /// Stores more text after the lines (the record's other fields), in the same buffer.
     fn push_field(&mut self, pieces: &[&str]) -> Span {
         let start = self.text.len() as u32;

@@ -5,7 +5,7 @@ use api_server::cli::PolicyArgs;
 use futures::StreamExt;
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Method, StatusCode};
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -130,6 +130,46 @@ async fn allowed_preflight_is_answered_204_and_journaled() {
     assert_eq!(e["verdict"]["omit"]["pass"], true);
     assert_eq!(e["verdict"]["include"]["pass"], true);
     assert!(e["url"].as_str().unwrap().ends_with("/api/items/1?run=p1"));
+}
+
+/// The journal writes a preflight's answer from the engine's lines as they are set: it must
+/// still show exactly the lines that went out, in their order, a name sent twice included.
+#[tokio::test]
+async fn journal_shows_the_preflight_lines_that_went_out() {
+    for (preset, origin) in [
+        ("strict", LAB),
+        ("strict", "http://evil.example"),
+        ("permissive", "http://evil.example"),
+        ("broken-double-origin", LAB),
+        ("broken-reflect-origin", "http://evil.example"),
+    ] {
+        let api = start(&[("CORS_PRESET", preset), ("CORS_DEBUG", "true")]).await;
+        let r = api
+            .send(
+                "OPTIONS",
+                "/api/items/1?run=lines",
+                &[
+                    ("origin", origin),
+                    ("access-control-request-method", "PUT"),
+                    ("access-control-request-headers", "content-type,x-token"),
+                ],
+            )
+            .await;
+        // hyper adds `date` and `content-length` when it writes the head; the journal holds
+        // what the API set.
+        let sent: Vec<Value> = r
+            .headers()
+            .iter()
+            .filter(|(name, _)| *name != "date" && *name != "content-length")
+            .map(|(name, value)| json!([name.as_str(), value.to_str().unwrap()]))
+            .collect();
+        let entries = api.journal("lines").await;
+        assert_eq!(
+            entries[0]["response"],
+            Value::Array(sent),
+            "{preset} {origin}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@
 //! "Is" means the same bytes, not equal text: an engine value is matched to a request value by
 //! where it points, so a header list the engine trimmed is not mistaken for the untrimmed one.
 
-use http::header::{self, HeaderName, HeaderValue};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 use crate::engine::{CorsHeaders, ResponseHeader, PREFLIGHT_VARY};
 use crate::Policy;
@@ -37,6 +37,96 @@ impl<'a> Echoes<'a> {
             .find(|(text, _)| text.as_ptr() == value.as_ptr() && text.len() == value.len())
             .map(|(_, v)| (*v).clone())
     }
+}
+
+/// What a request carries under one of the names the engine reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestValue<'a> {
+    Absent,
+    /// One line, visible ASCII: its text and the value itself (for [`Echoes`]).
+    One(&'a str, &'a HeaderValue),
+    /// Several lines: a browser sends one (for `Access-Control-Request-Headers`, see
+    /// [`joined_request_headers`]).
+    Several,
+    /// One line with a byte outside visible ASCII, which no browser sends in these headers.
+    NotVisibleAscii,
+}
+
+impl<'a> RequestValue<'a> {
+    /// The text and value when there is exactly one readable line.
+    pub fn one(self) -> Option<(&'a str, &'a HeaderValue)> {
+        match self {
+            RequestValue::One(text, value) => Some((text, value)),
+            _ => None,
+        }
+    }
+
+    fn add(&mut self, value: &'a HeaderValue) {
+        *self = match *self {
+            RequestValue::Absent => match value.to_str() {
+                Ok(text) => RequestValue::One(text, value),
+                Err(_) => RequestValue::NotVisibleAscii,
+            },
+            _ => RequestValue::Several,
+        };
+    }
+}
+
+/// The request headers the engine reads: `Origin`, `Access-Control-Request-Method` and
+/// `-Request-Headers`.
+#[derive(Debug, Clone, Copy)]
+pub struct CorsRequestHeaders<'a> {
+    pub origin: RequestValue<'a>,
+    pub request_method: RequestValue<'a>,
+    pub request_headers: RequestValue<'a>,
+}
+
+impl<'a> CorsRequestHeaders<'a> {
+    /// Reads the three in one pass over the map: a lookup hashes the name and probes the table
+    /// for each, where a pass compares standard names as small numbers.
+    pub fn read(headers: &'a HeaderMap) -> Self {
+        let mut read = CorsRequestHeaders {
+            origin: RequestValue::Absent,
+            request_method: RequestValue::Absent,
+            request_headers: RequestValue::Absent,
+        };
+        for (name, value) in headers {
+            if *name == header::ORIGIN {
+                read.origin.add(value);
+            } else if *name == header::ACCESS_CONTROL_REQUEST_METHOD {
+                read.request_method.add(value);
+            } else if *name == header::ACCESS_CONTROL_REQUEST_HEADERS {
+                read.request_headers.add(value);
+            }
+        }
+        read
+    }
+
+    /// The values a decision may echo, for [`Echoes::new`].
+    pub fn echoes(&self) -> [Option<(&'a str, &'a HeaderValue)>; 3] {
+        [
+            self.origin.one(),
+            self.request_method.one(),
+            self.request_headers.one(),
+        ]
+    }
+}
+
+/// Every `Access-Control-Request-Headers` line joined with commas, as one list (the Fetch
+/// standard's "combined" value); `None` when a line is not visible ASCII.
+pub fn joined_request_headers(headers: &HeaderMap) -> Option<String> {
+    let mut joined = String::new();
+    for (i, value) in headers
+        .get_all(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .iter()
+        .enumerate()
+    {
+        if i > 0 {
+            joined.push(',');
+        }
+        joined.push_str(value.to_str().ok()?);
+    }
+    Some(joined)
 }
 
 /// A policy's own header values (its `Access-Control-Max-Age` and `-Expose-Headers` texts),
@@ -117,24 +207,40 @@ pub fn header_value(
     })
 }
 
-/// Hands each line of `lines` to `emit` as `http` types, with `true` when its name came
-/// before (`broken-double-origin` sends two origin lines: the second is appended, not set).
-pub fn for_each_line(
-    lines: &CorsHeaders<'_>,
+/// One line of a decision, as `http` types.
+#[derive(Debug, Clone)]
+pub struct WireLine<'l> {
+    pub name: HeaderName,
+    pub value: HeaderValue,
+    /// The engine's text of the value: what `value` holds, for a server that also records it.
+    pub text: &'l str,
+    /// The name came before: `broken-double-origin` sends two origin lines, and the second is
+    /// appended, not set.
+    pub again: bool,
+}
+
+/// Hands each line of `lines` to `emit` as `http` types.
+pub fn for_each_line<'l>(
+    lines: &'l CorsHeaders<'_>,
     echoes: &Echoes<'_>,
     prepared: &PreparedValues,
-    mut emit: impl FnMut(HeaderName, HeaderValue, bool),
+    mut emit: impl FnMut(WireLine<'l>),
 ) {
     // One bit per ResponseHeader: the names seen so far.
     let mut seen = 0u8;
-    for (name, value) in lines.lines() {
-        let Some(value) = header_value(value, echoes, prepared) else {
+    for (name, text) in lines.lines() {
+        let Some(value) = header_value(text, echoes, prepared) else {
             continue;
         };
         let bit = 1u8 << (name as u8);
         let again = seen & bit != 0;
         seen |= bit;
-        emit(header_name(name), value, again);
+        emit(WireLine {
+            name: header_name(name),
+            value,
+            text,
+            again,
+        });
     }
 }
 
@@ -164,5 +270,66 @@ mod tests {
         );
         assert_eq!(header_name(ResponseHeader::Vary), header::VARY);
         assert!(header_value("a\nb", &Echoes::default(), &PreparedValues::default()).is_none());
+    }
+
+    /// The lookup the one-pass reader replaces: `get_all` per name.
+    fn by_lookup<'a>(headers: &'a HeaderMap, name: &HeaderName) -> RequestValue<'a> {
+        let mut values = headers.get_all(name).iter();
+        match (values.next(), values.next()) {
+            (None, _) => RequestValue::Absent,
+            (Some(v), None) => match v.to_str() {
+                Ok(text) => RequestValue::One(text, v),
+                Err(_) => RequestValue::NotVisibleAscii,
+            },
+            _ => RequestValue::Several,
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_pass_agrees_with_a_lookup_per_name(
+            lines in proptest::collection::vec((0usize..5, "[a-z:/ ,\u{e9}]{0,12}"), 0..8)
+        ) {
+            let names = [
+                header::ORIGIN,
+                header::ACCESS_CONTROL_REQUEST_METHOD,
+                header::ACCESS_CONTROL_REQUEST_HEADERS,
+                header::HOST,
+                HeaderName::from_static("x-other"),
+            ];
+            let mut headers = HeaderMap::new();
+            for (name, value) in &lines {
+                // "é" as its UTF-8 bytes: a value that is not visible ASCII.
+                let value = HeaderValue::from_bytes(value.as_bytes()).unwrap();
+                headers.append(names[*name].clone(), value);
+            }
+            let read = CorsRequestHeaders::read(&headers);
+            proptest::prop_assert_eq!(read.origin, by_lookup(&headers, &names[0]));
+            proptest::prop_assert_eq!(read.request_method, by_lookup(&headers, &names[1]));
+            proptest::prop_assert_eq!(read.request_headers, by_lookup(&headers, &names[2]));
+        }
+    }
+
+    #[test]
+    fn several_request_header_lines_are_one_list() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::ACCESS_CONTROL_REQUEST_HEADERS,
+            HeaderValue::from_static("a, b"),
+        );
+        headers.append(
+            header::ACCESS_CONTROL_REQUEST_HEADERS,
+            HeaderValue::from_static("c"),
+        );
+        assert_eq!(joined_request_headers(&headers).as_deref(), Some("a, b,c"));
+        headers.append(
+            header::ACCESS_CONTROL_REQUEST_HEADERS,
+            HeaderValue::from_bytes(b"\xe9").unwrap(),
+        );
+        assert_eq!(joined_request_headers(&headers), None);
+        assert_eq!(
+            CorsRequestHeaders::read(&headers).request_headers,
+            RequestValue::Several
+        );
     }
 }

@@ -20,9 +20,11 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use cors_policy::engine::{self, Decision, RequestFacts};
-use cors_policy::wire::{for_each_line, Echoes, PreparedValues};
+use cors_policy::wire::{
+    for_each_line, joined_request_headers, CorsRequestHeaders, Echoes, PreparedValues, RequestValue,
+};
 use cors_policy::Policy;
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, HeaderName, HeaderValue};
 use http::{Request, Response, StatusCode};
 use pin_project_lite::pin_project;
 use smallvec::SmallVec;
@@ -92,20 +94,14 @@ where
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let shared = &*self.shared;
         let headers = request.headers();
-        let origin = single(headers, &header::ORIGIN).one();
-        let request_method = single(headers, &header::ACCESS_CONTROL_REQUEST_METHOD).one();
-        let request_headers = single(headers, &header::ACCESS_CONTROL_REQUEST_HEADERS);
-        // The request values a decision may echo, looked up and read as text once.
-        let echoed = [
-            echo(origin),
-            echo(request_method),
-            echo(request_headers.one()),
-        ];
+        // Several lines or a byte outside visible ASCII: taken as absent.
+        let read = CorsRequestHeaders::read(headers);
+        let echoed = read.echoes();
         let text = |i: usize| echoed[i].map(|(text, _)| text);
         let joined; // several Access-Control-Request-Headers lines, joined
-        let request_headers = match request_headers {
-            Lookup::Many => {
-                joined = join_lines(headers, &header::ACCESS_CONTROL_REQUEST_HEADERS);
+        let request_headers = match read.request_headers {
+            RequestValue::Several => {
+                joined = joined_request_headers(headers);
                 joined.as_deref()
             }
             _ => text(2),
@@ -125,14 +121,9 @@ where
                 if !preflight.headers.is_empty() {
                     let out = response.headers_mut();
                     out.reserve(preflight.headers.len());
-                    for_each_line(
-                        &preflight.headers,
-                        &echoes,
-                        &shared.prepared,
-                        |name, value, _| {
-                            out.append(name, value);
-                        },
-                    );
+                    for_each_line(&preflight.headers, &echoes, &shared.prepared, |line| {
+                        out.append(line.name, line.value);
+                    });
                 }
                 return ResponseFuture::Preflight {
                     response: Some(response),
@@ -141,8 +132,8 @@ where
             Decision::Actual(actual) => actual,
         };
         let mut lines = Lines::new();
-        for_each_line(&actual.headers, &echoes, &shared.prepared, |n, v, again| {
-            lines.push((n, v, again))
+        for_each_line(&actual.headers, &echoes, &shared.prepared, |line| {
+            lines.push((line.name, line.value, line.again))
         });
         let vary_origin = actual.vary_origin;
         drop(actual); // ends the borrow of the request, which goes to the inner service
@@ -152,47 +143,6 @@ where
             vary_origin,
         }
     }
-}
-
-/// A request value as the text the facts borrow and the value it is.
-fn echo(value: Option<&HeaderValue>) -> Option<(&str, &HeaderValue)> {
-    value.and_then(|v| Some((v.to_str().ok()?, v)))
-}
-
-#[derive(Clone, Copy)]
-enum Lookup<'a> {
-    None,
-    One(&'a HeaderValue),
-    Many,
-}
-
-impl<'a> Lookup<'a> {
-    fn one(self) -> Option<&'a HeaderValue> {
-        match self {
-            Lookup::One(v) => Some(v),
-            _ => None,
-        }
-    }
-}
-
-fn single<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Lookup<'a> {
-    let mut values = headers.get_all(name).iter();
-    match (values.next(), values.next()) {
-        (None, _) => Lookup::None,
-        (Some(v), None) => Lookup::One(v),
-        _ => Lookup::Many,
-    }
-}
-
-fn join_lines(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
-    let mut out = String::new();
-    for value in headers.get_all(name) {
-        if !out.is_empty() {
-            out.push(',');
-        }
-        out.push_str(value.to_str().ok()?);
-    }
-    Some(out)
 }
 
 pin_project! {
