@@ -24,46 +24,23 @@
 //! (with 200 and its whole lists, to refused origins too), so on preflights it does less work
 //! than the engine; see BENCHMARKS.md.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::convert::Infallible;
 use std::future::{ready, Ready};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use cors_policy::engine::{decide, RequestFacts};
 use cors_policy::{Policy, PolicyInput};
 use criterion::{criterion_group, BatchSize, BenchmarkId, Criterion};
+use engine_bench::counting::{allocations, CountingAllocator};
 use engine_bench::CorsLabLayer;
 use futures::executor::block_on;
 use http::{header, HeaderName, HeaderValue, Method, Request, Response};
 use tower::{Layer, Service, ServiceExt};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-// ---------------------------------------------------------------------------------------------
-// Counting allocator
-// ---------------------------------------------------------------------------------------------
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 // ---------------------------------------------------------------------------------------------
 // The policy, both ways
@@ -377,21 +354,21 @@ fn allocations_per_request(
     }
     let requests: Vec<_> = (0..ROUNDS).map(|_| make()).collect();
     let mut responses = Vec::with_capacity(ROUNDS);
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     for r in requests {
         responses.push(run(r));
     }
-    let n = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let n = allocations() - before;
     drop(responses);
     n as f64 / ROUNDS as f64
 }
 
 fn allocations_of_decide(policy: &Policy, facts: &RequestFacts<'_>) -> f64 {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     for _ in 0..ROUNDS {
         black_box(decide(policy, black_box(facts)));
     }
-    (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / ROUNDS as f64
+    (allocations() - before) as f64 / ROUNDS as f64
 }
 
 fn describe(response: &Response<()>) -> String {

@@ -14,6 +14,8 @@
 //! (The lab's API server has its own, richer layer with the journal; this one is the minimum a
 //! production service would run.)
 
+pub mod counting;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
