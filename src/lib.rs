@@ -93,7 +93,7 @@ impl LabArgs {
             errors.push(e);
         }
         let api_config = api_server::cli::api_config(
-            &self.policy,
+            self.policy.input(),
             &self.origins.api_url,
             &self.alt.api_alt_url,
             &self.origins.trusted_origin,

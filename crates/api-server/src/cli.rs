@@ -94,7 +94,7 @@ impl ApiArgs {
             .map_err(|e| errors.push(e))
             .ok();
         let config = api_config(
-            &self.policy,
+            self.policy.input(),
             &self.origins.api_url,
             &self.alt.api_alt_url,
             &self.origins.trusted_origin,
@@ -113,7 +113,7 @@ impl ApiArgs {
 
 /// Builds an [`ApiConfig`] (runtime switching disabled), adding every problem to `errors`.
 pub fn api_config(
-    policy: &PolicyArgs,
+    input: PolicyInput,
     api_url: &str,
     api_alt_url: &str,
     trusted_origin: &str,
@@ -128,7 +128,6 @@ pub fn api_config(
             errors.push(e);
         }
     }
-    let input = policy.input();
     match input.resolve(trusted_origin) {
         Ok(policy) => Some(ApiConfig {
             policy,

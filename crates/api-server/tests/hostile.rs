@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use api_server::cli::PolicyArgs;
+use cors_policy::PolicyInput;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
@@ -26,7 +26,7 @@ async fn start() -> Api {
     let addr = listener.local_addr().unwrap();
     let mut errors = Vec::new();
     let config = api_server::cli::api_config(
-        &PolicyArgs::default(),
+        PolicyInput::default(),
         &format!("http://{addr}"),
         "http://127.0.0.1:1",
         LAB,

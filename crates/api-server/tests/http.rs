@@ -1,7 +1,7 @@
 //! The API over real HTTP on an ephemeral loopback port: preflights, actual requests, the
 //! journal and the lab routes.
 
-use api_server::cli::PolicyArgs;
+use cors_policy::PolicyInput;
 use futures::StreamExt;
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Method, StatusCode};
@@ -25,27 +25,17 @@ impl Drop for Api {
 }
 
 async fn start(vars: &[(&str, &str)]) -> Api {
-    let get = |k: &str| {
-        vars.iter()
-            .find(|(n, _)| *n == k)
-            .map(|(_, v)| v.to_string())
-    };
-    let policy = PolicyArgs {
-        cors_preset: get("CORS_PRESET"),
-        cors_allow_origins: get("CORS_ALLOW_ORIGINS"),
-        cors_allow_methods: get("CORS_ALLOW_METHODS"),
-        cors_allow_headers: get("CORS_ALLOW_HEADERS"),
-        cors_expose_headers: get("CORS_EXPOSE_HEADERS"),
-        cors_max_age: get("CORS_MAX_AGE"),
-        cors_allow_credentials: get("CORS_ALLOW_CREDENTIALS"),
-        cors_debug: get("CORS_DEBUG"),
-    };
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let mut errors = Vec::new();
-    let config =
-        api_server::cli::api_config(&policy, &base, "http://127.0.0.1:1", LAB, &mut errors)
-            .unwrap_or_else(|| panic!("{errors:?}"));
+    let config = api_server::cli::api_config(
+        PolicyInput::from_pairs(vars),
+        &base,
+        "http://127.0.0.1:1",
+        LAB,
+        &mut errors,
+    )
+    .unwrap_or_else(|| panic!("{errors:?}"));
     let stop = CancellationToken::new();
     tokio::spawn(api_server::run(
         listener,
