@@ -29,7 +29,7 @@
 //! | [`engine`] | deciding a preflight and an actual request |
 //! | [`misconfig`] | the classic mistakes, as `broken-…` presets |
 //! | [`browser`] | what Chromium concludes from a response |
-//! | `wire` | (feature `http`) the engine's header lines as `http` types |
+//! | `wire` | (feature `http`) the engine's header lines as `http` types; its request headers read from a `HeaderMap` |
 
 pub mod browser;
 pub mod config;

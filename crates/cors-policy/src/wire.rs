@@ -1,4 +1,5 @@
-//! The engine's header lines as `http` types (feature `http`).
+//! The engine's header lines as `http` types, and the request headers it reads out of an
+//! `http::HeaderMap` (feature `http`).
 //!
 //! A [`Decision`](crate::Decision) names its response headers as text, borrowed from the policy
 //! and the request. A server puts them on an `http::Response` as `HeaderName`s and
@@ -10,6 +11,11 @@
 //!
 //! "Is" means the same bytes, not equal text: an engine value is matched to a request value by
 //! where it points, so a header list the engine trimmed is not mistaken for the untrimmed one.
+//!
+//! The other way, [`CorsRequestHeaders::read`] finds the three request headers the engine
+//! reads in one pass over an `http::HeaderMap`, and says of each whether it is absent, one
+//! readable line, several lines, or not visible ASCII; each server decides what to do with the
+//! last two (the lab's API answers 400; a production layer may treat them as absent).
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
