@@ -814,4 +814,24 @@ mod tests {
         assert!(get("x-long").ends_with("… (2000 bytes)"));
         assert_eq!(lines.len(), 3);
     }
+
+    #[test]
+    fn lines_pushed_as_text_are_kept_as_captured_ones_are() {
+        let long = "x-a,".repeat(500);
+        let mut h = axum::http::HeaderMap::new();
+        h.insert(
+            "access-control-allow-origin",
+            "http://a.test".parse().unwrap(),
+        );
+        h.insert("access-control-allow-headers", long.parse().unwrap());
+        let mut pushed = HeaderLines::with_capacity(0);
+        pushed.push("access-control-allow-origin", "http://a.test");
+        pushed.push("access-control-allow-headers", &long);
+        let captured = capture_headers(&h);
+        assert_eq!(
+            pushed.iter().collect::<Vec<_>>(),
+            captured.iter().collect::<Vec<_>>()
+        );
+        assert!(pushed.iter().nth(1).unwrap().1.ends_with("… (2000 bytes)"));
+    }
 }
