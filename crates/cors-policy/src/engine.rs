@@ -99,19 +99,86 @@ impl ResponseHeader {
     }
 }
 
-/// Response headers the engine wants on the response. A name may appear twice only under
-/// `broken-double-origin`.
+/// Where the value of a line comes from. A server that holds the request's header values, the
+/// engine's fixed texts and the policy's values ready as its own header type (see
+/// [`crate::wire`]) then puts a line on the wire without looking at its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueSource {
+    /// A request header, echoed exactly as it came.
+    Echo(EchoOf),
+    /// One of the engine's fixed texts.
+    Fixed(FixedValue),
+    /// One of the policy's own values.
+    Policy(PolicyValue),
+    /// Made for this answer: a `broken-…` preset's value, or a request list trimmed of spaces.
+    Made,
+}
+
+/// The request headers an answer may echo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EchoOf {
+    Origin,
+    RequestMethod,
+    RequestHeaders,
+}
+
+/// The values the engine writes the same for every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixedValue {
+    /// `*`: any origin, method or header (only without credentials).
+    Star,
+    /// `true`, of `Access-Control-Allow-Credentials`.
+    True,
+    /// `*,authorization`: `*` does not cover `Authorization`, so it is named beside it.
+    StarAuthorization,
+    /// [`PREFLIGHT_VARY`].
+    PreflightVary,
+}
+
+impl FixedValue {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FixedValue::Star => "*",
+            FixedValue::True => "true",
+            FixedValue::StarAuthorization => "*,authorization",
+            FixedValue::PreflightVary => PREFLIGHT_VARY,
+        }
+    }
+}
+
+/// The policy's values that go on the wire as they are configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyValue {
+    /// `Access-Control-Max-Age`.
+    MaxAge,
+    /// `Access-Control-Expose-Headers`.
+    ExposeHeaders,
+}
+
+/// Response headers the engine wants on the response, each with where its value comes from. A
+/// name may appear twice only under `broken-double-origin`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CorsHeaders<'a>(SmallVec<[(ResponseHeader, Cow<'a, str>); 8]>);
+pub struct CorsHeaders<'a>(SmallVec<[(ResponseHeader, Cow<'a, str>, ValueSource); 8]>);
 
 impl<'a> CorsHeaders<'a> {
-    fn push(&mut self, name: ResponseHeader, value: impl Into<Cow<'a, str>>) {
-        self.0.push((name, value.into()));
+    fn push(&mut self, name: ResponseHeader, value: impl Into<Cow<'a, str>>, from: ValueSource) {
+        self.0.push((name, value.into(), from));
+    }
+
+    fn push_fixed(&mut self, name: ResponseHeader, value: FixedValue) {
+        self.push(name, value.as_str(), ValueSource::Fixed(value));
     }
 
     /// The lines with their names as [`ResponseHeader`]s.
     pub fn lines(&self) -> impl Iterator<Item = (ResponseHeader, &str)> + '_ {
-        self.0.iter().map(|(n, v)| (*n, v.as_ref()))
+        self.0.iter().map(|(n, v, _)| (*n, v.as_ref()))
+    }
+
+    /// The lines, each with where its value comes from.
+    pub fn lines_with_sources(
+        &self,
+    ) -> impl Iterator<Item = (ResponseHeader, &str, ValueSource)> + '_ {
+        self.0.iter().map(|(n, v, from)| (*n, v.as_ref(), *from))
     }
 
     /// The first value of `name`.
@@ -123,7 +190,7 @@ impl<'a> CorsHeaders<'a> {
 
     /// The lines with their names as text, in lower case.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
-        self.0.iter().map(|(n, v)| (n.as_str(), v.as_ref()))
+        self.0.iter().map(|(n, v, _)| (n.as_str(), v.as_ref()))
     }
 
     pub fn len(&self) -> usize {
@@ -342,19 +409,25 @@ fn origin_headers<'a>(
     headers: &mut CorsHeaders<'a>,
 ) {
     let mistake = policy.misconfiguration;
-    let value: Cow<'a, str> = match by {
-        _ if mistake == Some(Misconfiguration::WildcardWithCredentials) => "*".into(),
-        AllowedBy::AnyOrigin if !policy.credentials => "*".into(),
-        _ if mistake == Some(Misconfiguration::TrailingSlash) => format!("{origin}/").into(),
-        _ => origin.into(),
+    let star = (
+        FixedValue::Star.as_str().into(),
+        ValueSource::Fixed(FixedValue::Star),
+    );
+    let (value, from): (Cow<'a, str>, _) = match by {
+        _ if mistake == Some(Misconfiguration::WildcardWithCredentials) => star,
+        AllowedBy::AnyOrigin if !policy.credentials => star,
+        _ if mistake == Some(Misconfiguration::TrailingSlash) => {
+            (format!("{origin}/").into(), ValueSource::Made)
+        }
+        _ => (origin.into(), ValueSource::Echo(EchoOf::Origin)),
     };
     if mistake == Some(Misconfiguration::DoubleAllowOrigin) {
         // The "proxy" in front adds its copy too.
-        headers.push(ResponseHeader::AllowOrigin, value.clone());
+        headers.push(ResponseHeader::AllowOrigin, value.clone(), from);
     }
-    headers.push(ResponseHeader::AllowOrigin, value);
+    headers.push(ResponseHeader::AllowOrigin, value, from);
     if policy.credentials {
-        headers.push(ResponseHeader::AllowCredentials, "true");
+        headers.push_fixed(ResponseHeader::AllowCredentials, FixedValue::True);
     }
 }
 
@@ -368,7 +441,7 @@ fn decide_preflight<'a>(policy: &'a Policy, facts: &RequestFacts<'a>) -> Preflig
     let mut headers = CorsHeaders::default();
     origin_headers(policy, origin, by, &mut headers);
     if !matches!(policy.origins, AllowOrigins::Any) {
-        headers.push(ResponseHeader::Vary, PREFLIGHT_VARY);
+        headers.push_fixed(ResponseHeader::Vary, FixedValue::PreflightVary);
     }
     if policy.misconfiguration == Some(Misconfiguration::AuthBeforePreflight) {
         return PreflightDecision {
@@ -409,20 +482,32 @@ fn decide_preflight<'a>(policy: &'a Policy, facts: &RequestFacts<'a>) -> Preflig
 
     push_allow_methods(policy, requested_method, &mut headers);
     if let Some(list) = facts.request_headers.filter(|l| !is_blank_list(l)) {
-        let value = match policy.headers {
+        match policy.headers {
             AllowHeaders::Any { authorization } if !policy.credentials => {
-                if authorization {
-                    "*,authorization"
+                let value = if authorization {
+                    FixedValue::StarAuthorization
                 } else {
-                    "*"
-                }
+                    FixedValue::Star
+                };
+                headers.push_fixed(ResponseHeader::AllowHeaders, value);
             }
-            _ => list.trim(),
-        };
-        headers.push(ResponseHeader::AllowHeaders, value);
+            _ => {
+                let trimmed = list.trim();
+                let from = if trimmed.len() == list.len() {
+                    ValueSource::Echo(EchoOf::RequestHeaders)
+                } else {
+                    ValueSource::Made
+                };
+                headers.push(ResponseHeader::AllowHeaders, trimmed, from);
+            }
+        }
     }
     if let Some(max_age) = &policy.max_age {
-        headers.push(ResponseHeader::MaxAge, max_age.as_str());
+        headers.push(
+            ResponseHeader::MaxAge,
+            max_age.as_str(),
+            ValueSource::Policy(PolicyValue::MaxAge),
+        );
     }
     PreflightDecision {
         outcome: Outcome::Allowed { origin, by },
@@ -434,11 +519,16 @@ fn decide_preflight<'a>(policy: &'a Policy, facts: &RequestFacts<'a>) -> Preflig
 /// `Access-Control-Allow-Methods`, needed only for a method that is not safelisted.
 fn push_allow_methods<'a>(policy: &Policy, method: &'a str, headers: &mut CorsHeaders<'a>) {
     if !is_safelisted(method) {
-        let value = match policy.methods {
-            AllowMethods::Any if !policy.credentials => "*",
-            _ => method,
-        };
-        headers.push(ResponseHeader::AllowMethods, value);
+        match policy.methods {
+            AllowMethods::Any if !policy.credentials => {
+                headers.push_fixed(ResponseHeader::AllowMethods, FixedValue::Star)
+            }
+            _ => headers.push(
+                ResponseHeader::AllowMethods,
+                method,
+                ValueSource::Echo(EchoOf::RequestMethod),
+            ),
+        }
     }
 }
 
@@ -491,7 +581,11 @@ fn decide_actual<'a>(policy: &'a Policy, facts: &RequestFacts<'a>) -> ActualDeci
             let mut headers = CorsHeaders::default();
             origin_headers(policy, origin, by, &mut headers);
             if let Some(expose) = policy.expose.header_value() {
-                headers.push(ResponseHeader::ExposeHeaders, expose);
+                headers.push(
+                    ResponseHeader::ExposeHeaders,
+                    expose,
+                    ValueSource::Policy(PolicyValue::ExposeHeaders),
+                );
             }
             ActualDecision {
                 outcome: Outcome::Allowed { origin, by },
@@ -598,6 +692,53 @@ mod tests {
             d.outcome.to_string(),
             "origin http://localhost:8080 is in CORS_ALLOW_ORIGINS"
         );
+    }
+
+    #[test]
+    fn each_line_says_where_its_value_comes_from() {
+        let sources = |p: &'static Policy, headers: &'static str| {
+            let d = expect_preflight(decide(p, &preflight(LAB, "PUT", Some(headers))));
+            d.headers
+                .lines_with_sources()
+                .map(|(name, text, from)| (name, text.to_string(), from))
+                .collect::<Vec<_>>()
+        };
+        use ResponseHeader as H;
+        use ValueSource::{Echo, Fixed, Made, Policy as Configured};
+        assert_eq!(
+            sources(policy(&[]), "content-type,x-token"),
+            [
+                (H::AllowOrigin, LAB.into(), Echo(EchoOf::Origin)),
+                (H::AllowCredentials, "true".into(), Fixed(FixedValue::True)),
+                (
+                    H::Vary,
+                    PREFLIGHT_VARY.into(),
+                    Fixed(FixedValue::PreflightVary)
+                ),
+                (H::AllowMethods, "PUT".into(), Echo(EchoOf::RequestMethod)),
+                (
+                    H::AllowHeaders,
+                    "content-type,x-token".into(),
+                    Echo(EchoOf::RequestHeaders)
+                ),
+                (H::MaxAge, "600".into(), Configured(PolicyValue::MaxAge)),
+            ]
+        );
+        // A list the engine trimmed is not the request's value any more.
+        let trimmed = sources(policy(&[]), " x-token ");
+        assert!(trimmed.contains(&(H::AllowHeaders, "x-token".into(), Made)));
+        let any = sources(policy(&[("CORS_PRESET", "permissive")]), "x-token");
+        let star = |name| (name, "*".into(), Fixed(FixedValue::Star));
+        assert!(any.contains(&star(H::AllowOrigin)) && any.contains(&star(H::AllowMethods)));
+        let star_auth = "*,authorization".into();
+        assert!(any.contains(&(
+            H::AllowHeaders,
+            star_auth,
+            Fixed(FixedValue::StarAuthorization)
+        )));
+        let slash = policy(&[("CORS_PRESET", "broken-trailing-slash")]);
+        let made = sources(slash, "x-token");
+        assert!(made.contains(&(H::AllowOrigin, format!("{LAB}/"), Made)));
     }
 
     #[test]

@@ -2,15 +2,17 @@
 //! `http::HeaderMap` (feature `http`).
 //!
 //! A [`Decision`](crate::Decision) names its response headers as text, borrowed from the policy
-//! and the request. A server puts them on an `http::Response` as `HeaderName`s and
-//! `HeaderValue`s, and can do it without copying: a value that *is* a request value — the
-//! origin, the requested method, the requested header list, which the engine echoes — becomes
-//! the request's own `HeaderValue` cloned (a reference-count bump on the buffer hyper parsed
-//! the request into), the engine's fixed texts are static, and a server may prepare the
-//! policy's own values once. Only what is left (a `broken-…` preset's made-up value) is copied.
+//! and the request, and says where each value comes from ([`ValueSource`]). A server puts
+//! them on an `http::Response` as `HeaderName`s and `HeaderValue`s, and can do it without
+//! copying or reading the text: an echoed request value — the origin, the requested method,
+//! the requested header list — becomes the request's own `HeaderValue` cloned (a
+//! reference-count bump on the buffer hyper parsed the request into), the engine's fixed texts
+//! are constants, and a server may prepare the policy's own values once. Only what is left (a
+//! `broken-…` preset's made-up value, a list trimmed of spaces) is copied.
 //!
-//! "Is" means the same bytes, not equal text: an engine value is matched to a request value by
-//! where it points, so a header list the engine trimmed is not mistaken for the untrimmed one.
+//! The source is a shortcut, never trusted alone: the request value (or prepared value) is used
+//! only when the engine's text is that very value — the same bytes, found by where they point —
+//! so values prepared for another policy, or echoes a server did not keep, fall back to a copy.
 //!
 //! The other way, [`CorsRequestHeaders::read`] finds the three request headers the engine
 //! reads in one pass over an `http::HeaderMap`, and says of each whether it is absent, one
@@ -19,7 +21,7 @@
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-use crate::engine::{CorsHeaders, ResponseHeader, PREFLIGHT_VARY};
+use crate::engine::{CorsHeaders, EchoOf, FixedValue, PolicyValue, ResponseHeader, ValueSource};
 use crate::Policy;
 
 /// The request values a decision may echo, each as the text the [`RequestFacts`] borrowed and
@@ -35,13 +37,10 @@ impl<'a> Echoes<'a> {
         Echoes(values)
     }
 
-    /// The request's `HeaderValue` when `value` is that request value's very text.
-    fn find(&self, value: &str) -> Option<HeaderValue> {
-        self.0
-            .iter()
-            .flatten()
-            .find(|(text, _)| text.as_ptr() == value.as_ptr() && text.len() == value.len())
-            .map(|(_, v)| (*v).clone())
+    /// The request's `HeaderValue` of `which`, when `value` is that request value's very text.
+    fn get(&self, which: EchoOf, value: &str) -> Option<HeaderValue> {
+        let (text, header) = self.0[which as usize]?;
+        same_bytes(text, value).then(|| header.clone())
     }
 }
 
@@ -139,7 +138,7 @@ pub fn joined_request_headers(headers: &HeaderMap) -> Option<String> {
 /// made into `HeaderValue`s once, when the policy comes into force, so that no request copies
 /// them.
 #[derive(Debug, Clone, Default)]
-pub struct PreparedValues(Vec<(String, HeaderValue)>);
+pub struct PreparedValues([Option<(Address, HeaderValue)>; 2]);
 
 impl PreparedValues {
     pub fn new(policy: &Policy) -> Self {
@@ -147,27 +146,37 @@ impl PreparedValues {
             policy.max_age.as_ref().map(|m| m.as_str()),
             policy.expose.header_value(),
         ];
-        PreparedValues(
-            texts
-                .into_iter()
-                .flatten()
-                .filter_map(|text| {
-                    let value = HeaderValue::from_str(text).ok()?;
-                    // The first clone of a copied value turns its buffer into a shared one;
-                    // done now rather than on the first request.
-                    let _ = value.clone();
-                    Some((text.to_string(), value))
-                })
-                .collect(),
-        )
+        PreparedValues(texts.map(|text| {
+            let text = text?;
+            let value = HeaderValue::from_str(text).ok()?;
+            // The first clone of a copied value turns its buffer into a shared one; done now
+            // rather than on the first request.
+            let _ = value.clone();
+            Some((Address::of(text), value))
+        }))
     }
 
-    fn find(&self, value: &str) -> Option<HeaderValue> {
-        self.0
-            .iter()
-            .find(|(text, _)| text == value)
-            .map(|(_, v)| v.clone())
+    /// The prepared value of `which`, when `value` is the very text it was prepared from.
+    fn get(&self, which: PolicyValue, value: &str) -> Option<HeaderValue> {
+        let (address, prepared) = self.0[which as usize].as_ref()?;
+        (*address == Address::of(value)).then(|| prepared.clone())
     }
+}
+
+/// Where a text's bytes are and how many: what tells the policy's own text from equal text
+/// elsewhere, without borrowing the policy (its texts stay put while it is in force).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Address(usize, usize);
+
+impl Address {
+    fn of(text: &str) -> Self {
+        Address(text.as_ptr() as usize, text.len())
+    }
+}
+
+/// The same bytes in memory, not merely equal text.
+fn same_bytes(a: &str, b: &str) -> bool {
+    Address::of(a) == Address::of(b)
 }
 
 /// `http`'s constant for each header name the engine uses.
@@ -183,34 +192,49 @@ pub fn header_name(name: ResponseHeader) -> HeaderName {
     }
 }
 
-// The engine's fixed texts, made into values when this crate is compiled rather than checked
-// byte by byte on each request.
-const STAR: HeaderValue = HeaderValue::from_static("*");
-const TRUE: HeaderValue = HeaderValue::from_static("true");
-const STAR_AUTHORIZATION: HeaderValue = HeaderValue::from_static("*,authorization");
-const VARY_PREFLIGHT: HeaderValue = HeaderValue::from_static(PREFLIGHT_VARY);
+/// One of the engine's fixed texts as a value. Each is a constant, made when this crate is
+/// compiled: `HeaderValue::from_static` outside a constant checks every byte at run time.
+#[inline]
+pub fn fixed_value(value: FixedValue) -> HeaderValue {
+    const STAR: HeaderValue = HeaderValue::from_static(FixedValue::Star.as_str());
+    const TRUE: HeaderValue = HeaderValue::from_static(FixedValue::True.as_str());
+    const STAR_AUTHORIZATION: HeaderValue =
+        HeaderValue::from_static(FixedValue::StarAuthorization.as_str());
+    const PREFLIGHT_VARY: HeaderValue =
+        HeaderValue::from_static(FixedValue::PreflightVary.as_str());
+    match value {
+        FixedValue::Star => STAR,
+        FixedValue::True => TRUE,
+        FixedValue::StarAuthorization => STAR_AUTHORIZATION,
+        FixedValue::PreflightVary => PREFLIGHT_VARY,
+    }
+}
 
-/// One engine value as a `HeaderValue`: an echo, a static text, one of `prepared`, or else a
-/// copy. `None` only for text that is not a valid header value, which the
-/// engine never produces from validated configuration and parsed requests.
+/// One engine value as a `HeaderValue`: the echoed request value, a fixed value, one of
+/// `prepared`, or else a copy of `text`. `None` only for text that is not a valid header value,
+/// which the engine never produces from validated configuration and parsed requests.
+#[inline]
 pub fn header_value(
-    value: &str,
+    text: &str,
+    from: ValueSource,
     echoes: &Echoes<'_>,
     prepared: &PreparedValues,
 ) -> Option<HeaderValue> {
-    if let Some(v) = echoes.find(value) {
-        return Some(v);
+    let ready = match from {
+        ValueSource::Echo(which) => echoes.get(which, text),
+        // The engine writes a fixed value's text only as `FixedValue::as_str` (its lines are
+        // made nowhere else).
+        ValueSource::Fixed(value) => {
+            debug_assert_eq!(value.as_str(), text);
+            Some(fixed_value(value))
+        }
+        ValueSource::Policy(which) => prepared.get(which, text),
+        ValueSource::Made => None,
+    };
+    match ready {
+        Some(value) => Some(value),
+        None => HeaderValue::from_str(text).ok(),
     }
-    Some(match value {
-        "*" => STAR,
-        "true" => TRUE,
-        "*,authorization" => STAR_AUTHORIZATION,
-        PREFLIGHT_VARY => VARY_PREFLIGHT,
-        _ => match prepared.find(value) {
-            Some(v) => v,
-            None => HeaderValue::from_str(value).ok()?,
-        },
-    })
 }
 
 /// One line of a decision, as `http` types.
@@ -234,8 +258,8 @@ pub fn for_each_line<'l>(
 ) {
     // One bit per ResponseHeader: the names seen so far.
     let mut seen = 0u8;
-    for (name, text) in lines.lines() {
-        let Some(value) = header_value(text, echoes, prepared) else {
+    for (name, text, from) in lines.lines_with_sources() {
+        let Some(value) = header_value(text, from, echoes, prepared) else {
             continue;
         };
         let bit = 1u8 << (name as u8);
@@ -254,18 +278,69 @@ pub fn for_each_line<'l>(
 mod tests {
     use super::*;
 
+    const ECHO_ORIGIN: ValueSource = ValueSource::Echo(EchoOf::Origin);
+
     #[test]
     fn echoes_share_the_request_value_and_only_the_same_bytes_match() {
         let origin = HeaderValue::from_static("http://localhost:8080");
         let text = origin.to_str().unwrap();
         let echoes = Echoes::new([Some((text, &origin)), None, None]);
-        let echoed = header_value(text, &echoes, &PreparedValues::default()).unwrap();
+        let none = PreparedValues::default();
+        let echoed = header_value(text, ECHO_ORIGIN, &echoes, &none).unwrap();
         assert_eq!(echoed.as_bytes().as_ptr(), origin.as_bytes().as_ptr());
         // Equal text elsewhere is copied, not taken for the request's value.
         let copy = String::from("http://localhost:8080");
-        let copied = header_value(&copy, &echoes, &PreparedValues::default()).unwrap();
+        let copied = header_value(&copy, ECHO_ORIGIN, &echoes, &none).unwrap();
         assert_eq!(copied, origin);
         assert_ne!(copied.as_bytes().as_ptr(), origin.as_bytes().as_ptr());
+        // An echo the server did not keep is copied too.
+        let other = ValueSource::Echo(EchoOf::RequestMethod);
+        assert_eq!(header_value(text, other, &echoes, &none).unwrap(), origin);
+    }
+
+    #[test]
+    fn prepared_values_serve_their_own_policy_only() {
+        let input = crate::PolicyInput::from_pairs(&[
+            ("CORS_MAX_AGE", "600"),
+            ("CORS_EXPOSE_HEADERS", "x-secret"),
+        ]);
+        let policy = input.resolve("http://localhost:8080").unwrap().policy;
+        let prepared = PreparedValues::new(&policy);
+        let max_age = policy.max_age.as_ref().unwrap().as_str();
+        let from = ValueSource::Policy(PolicyValue::MaxAge);
+        let value = header_value(max_age, from, &Echoes::default(), &prepared).unwrap();
+        assert_eq!(value, "600");
+        // Shared with the prepared value, not copied.
+        let again = header_value(max_age, from, &Echoes::default(), &prepared).unwrap();
+        assert_eq!(value.as_bytes().as_ptr(), again.as_bytes().as_ptr());
+        // Another policy's text (equal or not) is never answered with this policy's value.
+        let other = crate::PolicyInput::from_pairs(&[("CORS_MAX_AGE", "60")])
+            .resolve("http://localhost:8080")
+            .unwrap()
+            .policy;
+        let text = other.max_age.as_ref().unwrap().as_str();
+        assert_eq!(
+            header_value(text, from, &Echoes::default(), &prepared).unwrap(),
+            "60"
+        );
+        let expose = ValueSource::Policy(PolicyValue::ExposeHeaders);
+        let text = policy.expose.header_value().unwrap();
+        assert_eq!(
+            header_value(text, expose, &Echoes::default(), &prepared).unwrap(),
+            "x-secret"
+        );
+    }
+
+    #[test]
+    fn fixed_values_are_their_texts() {
+        for value in [
+            FixedValue::Star,
+            FixedValue::True,
+            FixedValue::StarAuthorization,
+            FixedValue::PreflightVary,
+        ] {
+            assert_eq!(fixed_value(value), value.as_str());
+        }
     }
 
     #[test]
@@ -275,7 +350,8 @@ mod tests {
             header::ACCESS_CONTROL_ALLOW_ORIGIN
         );
         assert_eq!(header_name(ResponseHeader::Vary), header::VARY);
-        assert!(header_value("a\nb", &Echoes::default(), &PreparedValues::default()).is_none());
+        let (none, made) = (PreparedValues::default(), ValueSource::Made);
+        assert!(header_value("a\nb", made, &Echoes::default(), &none).is_none());
     }
 
     /// The lookup the one-pass reader replaces: `get_all` per name.
