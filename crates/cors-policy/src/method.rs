@@ -19,7 +19,9 @@ pub const FORBIDDEN: [&str; 3] = ["CONNECT", "TRACE", "TRACK"];
 
 /// Is `method` CORS-safelisted? (Exact, case-sensitive: browsers have already normalized it.)
 pub fn is_safelisted(method: &str) -> bool {
-    SAFELISTED.contains(&method)
+    // The names as literals rather than `SAFELISTED.contains`: each is then compared as a few
+    // bytes in registers instead of by a call to `memcmp`.
+    matches!(method, "GET" | "HEAD" | "POST")
 }
 
 /// Is `method` forbidden in browsers?
@@ -79,6 +81,13 @@ const TCHAR: [bool; 256] = {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn safelisted_is_the_list_exactly() {
+        let others = ["get", "Post", "PUT", "DELETE", "OPTIONS", "GETS", "HEA", ""];
+        assert!(SAFELISTED.iter().all(|m| is_safelisted(m)));
+        assert!(others.iter().all(|m| !is_safelisted(m)));
+    }
 
     #[test]
     fn tchar_table_is_the_rfc_set() {
