@@ -240,6 +240,8 @@ pub fn header_value(
 /// One line of a decision, as `http` types.
 #[derive(Debug, Clone)]
 pub struct WireLine<'l> {
+    /// The engine's name of the header, for a server that keeps lines compactly.
+    pub header: ResponseHeader,
     pub name: HeaderName,
     pub value: HeaderValue,
     /// The engine's text of the value: what `value` holds, for a server that also records it.
@@ -266,6 +268,7 @@ pub fn for_each_line<'l>(
         let again = seen & bit != 0;
         seen |= bit;
         emit(WireLine {
+            header: name,
             name: header_name(name),
             value,
             text,

@@ -21,12 +21,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use cors_policy::engine::{self, Decision, RequestFacts};
+use cors_policy::engine::{self, Decision, RequestFacts, ResponseHeader};
 use cors_policy::wire::{
-    for_each_line, joined_request_headers, CorsRequestHeaders, Echoes, PreparedValues, RequestValue,
+    for_each_line, header_name, joined_request_headers, CorsRequestHeaders, Echoes, PreparedValues,
+    RequestValue,
 };
 use cors_policy::Policy;
-use http::header::{self, HeaderName, HeaderValue};
+use http::header::{self, HeaderValue};
 use http::{Request, Response, StatusCode};
 use pin_project_lite::pin_project;
 use smallvec::SmallVec;
@@ -77,8 +78,10 @@ pub struct CorsLab<S> {
 }
 
 /// Header lines to set on an actual response, inline: there are at most four. The flag says
-/// the name came before (append rather than replace).
-type Lines = SmallVec<[(HeaderName, HeaderValue, bool); 4]>;
+/// the name came before (append rather than replace). Names as the engine's enum, a byte each
+/// rather than a `HeaderName`: the lines ride in the response future, which is moved whole
+/// from call to poll, preflights included.
+type Lines = SmallVec<[(ResponseHeader, bool, HeaderValue); 4]>;
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for CorsLab<S>
 where
@@ -135,7 +138,7 @@ where
         };
         let mut lines = Lines::new();
         for_each_line(&actual.headers, &echoes, &shared.prepared, |line| {
-            lines.push((line.name, line.value, line.again))
+            lines.push((line.header, line.again, line.value))
         });
         let vary_origin = actual.vary_origin;
         drop(actual); // ends the borrow of the request, which goes to the inner service
@@ -182,7 +185,8 @@ where
                 let out = response.headers_mut();
                 // The engine's value replaces the handler's; a second line of the same name
                 // (only `broken-double-origin` makes one) is appended.
-                for (name, value, again) in lines.drain(..) {
+                for (name, again, value) in lines.drain(..) {
+                    let name = header_name(name);
                     if again {
                         out.append(name, value);
                     } else {
