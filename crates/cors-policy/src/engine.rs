@@ -492,7 +492,8 @@ fn decide_preflight<'a>(policy: &'a Policy, facts: &RequestFacts<'a>) -> Preflig
                 headers.push_fixed(ResponseHeader::AllowHeaders, value);
             }
             _ => {
-                let trimmed = list.trim();
+                // The walk accepted the list, so only spaces and tabs (OWS) can surround it.
+                let trimmed = list.trim_ascii();
                 let from = if trimmed.len() == list.len() {
                     ValueSource::Echo(EchoOf::RequestHeaders)
                 } else {
