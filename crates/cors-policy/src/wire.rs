@@ -10,9 +10,10 @@
 //! are constants, and a server may prepare the policy's own values once. Only what is left (a
 //! `broken-…` preset's made-up value, a list trimmed of spaces) is copied.
 //!
-//! The source is a shortcut, never trusted alone: the request value (or prepared value) is used
-//! only when the engine's text is that very value — the same bytes, found by where they point —
-//! so values prepared for another policy, or echoes a server did not keep, fall back to a copy.
+//! The source is a shortcut, never trusted alone: a request value is used only when the
+//! engine's text is that very value (the same bytes, found by where they point), a prepared
+//! value only when its text is the engine's, so echoes a server did not keep, or values
+//! prepared for another policy, fall back to a copy.
 //!
 //! The other way, [`CorsRequestHeaders::read`] finds the three request headers the engine
 //! reads in one pass over an `http::HeaderMap`, and says of each whether it is absent, one
@@ -138,7 +139,7 @@ pub fn joined_request_headers(headers: &HeaderMap) -> Option<String> {
 /// made into `HeaderValue`s once, when the policy comes into force, so that no request copies
 /// them.
 #[derive(Debug, Clone, Default)]
-pub struct PreparedValues([Option<(Address, HeaderValue)>; 2]);
+pub struct PreparedValues([Option<(String, HeaderValue)>; 2]);
 
 impl PreparedValues {
     pub fn new(policy: &Policy) -> Self {
@@ -152,31 +153,22 @@ impl PreparedValues {
             // The first clone of a copied value turns its buffer into a shared one; done now
             // rather than on the first request.
             let _ = value.clone();
-            Some((Address::of(text), value))
+            Some((text.to_string(), value))
         }))
     }
 
-    /// The prepared value of `which`, when `value` is the very text it was prepared from.
+    /// The prepared value of `which`, when `value` is the text it was prepared from (values
+    /// prepared for another policy are never served for this one).
     fn get(&self, which: PolicyValue, value: &str) -> Option<HeaderValue> {
-        let (address, prepared) = self.0[which as usize].as_ref()?;
-        (*address == Address::of(value)).then(|| prepared.clone())
+        let (text, prepared) = self.0[which as usize].as_ref()?;
+        (text == value).then(|| prepared.clone())
     }
 }
 
-/// Where a text's bytes are and how many: what tells the policy's own text from equal text
-/// elsewhere, without borrowing the policy (its texts stay put while it is in force).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Address(usize, usize);
-
-impl Address {
-    fn of(text: &str) -> Self {
-        Address(text.as_ptr() as usize, text.len())
-    }
-}
-
-/// The same bytes in memory, not merely equal text.
+/// The same bytes in memory, not merely equal text: the echoes are borrowed from the request,
+/// so their bytes cannot have moved.
 fn same_bytes(a: &str, b: &str) -> bool {
-    Address::of(a) == Address::of(b)
+    a.as_ptr() == b.as_ptr() && a.len() == b.len()
 }
 
 /// `http`'s constant for each header name the engine uses.
@@ -316,7 +308,7 @@ mod tests {
         // Shared with the prepared value, not copied.
         let again = header_value(max_age, from, &Echoes::default(), &prepared).unwrap();
         assert_eq!(value.as_bytes().as_ptr(), again.as_bytes().as_ptr());
-        // Another policy's text (equal or not) is never answered with this policy's value.
+        // Another policy's text is never answered with this policy's value.
         let other = crate::PolicyInput::from_pairs(&[("CORS_MAX_AGE", "60")])
             .resolve("http://localhost:8080")
             .unwrap()
