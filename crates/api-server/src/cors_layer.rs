@@ -137,7 +137,9 @@ fn carry_out(
     let echoes = echoes(record, sources);
     match decide(policy, &record.facts()) {
         Decision::Preflight(p) => {
-            let (response, sent) = preflight_response(&p, &echoes, prepared);
+            let size = p.headers.iter().map(|(n, v)| n.len() + v.len()).sum();
+            let mut sent = HeaderLines::with_capacity(size);
+            let response = preflight_response(&p, &echoes, prepared, Some(&mut sent));
             Answer::Preflight { response, sent }
         }
         Decision::Actual(a) => Answer::Actual {
@@ -223,7 +225,7 @@ fn request_record<'a>(
 pub(crate) async fn respond(decision: Decision<'_>, request: Request, next: Next) -> Response {
     match decision {
         Decision::Preflight(p) => {
-            preflight_response(&p, &Echoes::default(), &PreparedValues::default()).0
+            preflight_response(&p, &Echoes::default(), &PreparedValues::default(), None)
         }
         Decision::Actual(a) => {
             let lines = header_lines(&a.headers, &Echoes::default(), &PreparedValues::default());
@@ -234,13 +236,14 @@ pub(crate) async fn respond(decision: Decision<'_>, request: Request, next: Next
     }
 }
 
-/// The engine's answer to a preflight, complete (the handler never runs), and its header
-/// lines for the journal.
+/// The engine's answer to a preflight, complete (the handler never runs). Its header lines are
+/// also copied into `sent` when the exchange is journaled.
 fn preflight_response(
     p: &PreflightDecision<'_>,
     echoes: &Echoes<'_>,
     prepared: &PreparedValues,
-) -> (Response, HeaderLines) {
+    mut sent: Option<&mut HeaderLines>,
+) -> Response {
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::from_u16(p.status).unwrap_or(StatusCode::FORBIDDEN);
     let headers = response.headers_mut();
@@ -249,13 +252,13 @@ fn preflight_response(
     // back out of the map (which checks every byte again). It is in the order they go out: the
     // map keeps a name's lines together, and the engine's lines of one name are adjacent
     // (`journal_shows_the_preflight_lines_that_went_out` checks both).
-    let size = p.headers.iter().map(|(n, v)| n.len() + v.len()).sum();
-    let mut sent = HeaderLines::with_capacity(size);
     for_each_line(&p.headers, echoes, prepared, |line| {
-        sent.push(line.name.as_str(), line.text);
+        if let Some(sent) = sent.as_deref_mut() {
+            sent.push(line.name.as_str(), line.text);
+        }
         set_line(headers, line.name, line.value, line.again)
     });
-    (response, sent)
+    response
 }
 
 /// The request values a decision may echo: the record's text (which the engine's values
