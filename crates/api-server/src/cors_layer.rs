@@ -25,7 +25,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cors_policy::engine::{decide, CorsHeaders, Decision, PreflightDecision};
 use cors_policy::wire::{
-    for_each_line, joined_request_headers, CorsRequestHeaders, Echoes, PreparedValues, RequestValue,
+    for_each_line, joined_request_headers, set_line, CorsRequestHeaders, Echoes, PreparedValues,
+    RequestValue,
 };
 use futures::future::{BoxFuture, Either};
 use smallvec::SmallVec;
@@ -296,16 +297,6 @@ fn apply_lines(target: &mut HeaderMap, lines: Lines, vary_origin: bool) {
     }
     if vary_origin {
         target.append(header::VARY, HeaderValue::from_static("origin"));
-    }
-}
-
-/// Sets one engine line, replacing the handler's value of that name, or adds it when the
-/// engine named it before (`broken-double-origin`).
-fn set_line(target: &mut HeaderMap, name: HeaderName, value: HeaderValue, again: bool) {
-    if again {
-        target.append(name, value);
-    } else {
-        target.insert(name, value);
     }
 }
 

@@ -114,12 +114,12 @@ pub enum ValueSource {
     Made,
 }
 
-/// The request headers an answer may echo.
+/// The request headers an answer may echo, numbered in the order `wire::Echoes` holds them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EchoOf {
-    Origin,
-    RequestMethod,
-    RequestHeaders,
+    Origin = 0,
+    RequestMethod = 1,
+    RequestHeaders = 2,
 }
 
 /// The values the engine writes the same for every request.
@@ -146,13 +146,14 @@ impl FixedValue {
     }
 }
 
-/// The policy's values that go on the wire as they are configured.
+/// The policy's values that go on the wire as they are configured, numbered in the order
+/// `wire::PreparedValues` holds them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PolicyValue {
     /// `Access-Control-Max-Age`.
-    MaxAge,
+    MaxAge = 0,
     /// `Access-Control-Expose-Headers`.
-    ExposeHeaders,
+    ExposeHeaders = 1,
 }
 
 /// Response headers the engine wants on the response, each with where its value comes from. A

@@ -243,6 +243,17 @@ pub struct WireLine<'l> {
     pub again: bool,
 }
 
+/// Sets one engine line on a response, replacing a handler's value of that name, or adds it
+/// when the engine named it before (`broken-double-origin`, see [`WireLine::again`]).
+#[inline]
+pub fn set_line(target: &mut HeaderMap, name: HeaderName, value: HeaderValue, again: bool) {
+    if again {
+        target.append(name, value);
+    } else {
+        target.insert(name, value);
+    }
+}
+
 /// Hands each line of `lines` to `emit` as `http` types.
 pub fn for_each_line<'l>(
     lines: &'l CorsHeaders<'_>,

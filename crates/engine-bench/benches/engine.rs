@@ -32,7 +32,7 @@ use std::time::Duration;
 use cors_policy::engine::{decide, RequestFacts};
 use cors_policy::{Policy, PolicyInput};
 use criterion::{criterion_group, BatchSize, BenchmarkId, Criterion};
-use engine_bench::counting::{allocations, CountingAllocator};
+use engine_bench::counting::{allocations_of, CountingAllocator};
 use engine_bench::CorsLabLayer;
 use futures::executor::block_on;
 use http::{header, HeaderName, HeaderValue, Method, Request, Response};
@@ -354,21 +354,22 @@ fn allocations_per_request(
     }
     let requests: Vec<_> = (0..ROUNDS).map(|_| make()).collect();
     let mut responses = Vec::with_capacity(ROUNDS);
-    let before = allocations();
-    for r in requests {
-        responses.push(run(r));
-    }
-    let n = allocations() - before;
+    let ((), n) = allocations_of(|| {
+        for r in requests {
+            responses.push(run(r));
+        }
+    });
     drop(responses);
     n as f64 / ROUNDS as f64
 }
 
 fn allocations_of_decide(policy: &Policy, facts: &RequestFacts<'_>) -> f64 {
-    let before = allocations();
-    for _ in 0..ROUNDS {
-        black_box(decide(policy, black_box(facts)));
-    }
-    (allocations() - before) as f64 / ROUNDS as f64
+    let ((), n) = allocations_of(|| {
+        for _ in 0..ROUNDS {
+            black_box(decide(policy, black_box(facts)));
+        }
+    });
+    n as f64 / ROUNDS as f64
 }
 
 fn describe(response: &Response<()>) -> String {

@@ -23,8 +23,8 @@ use std::task::{ready, Context, Poll};
 
 use cors_policy::engine::{self, Decision, RequestFacts, ResponseHeader};
 use cors_policy::wire::{
-    for_each_line, header_name, joined_request_headers, CorsRequestHeaders, Echoes, PreparedValues,
-    RequestValue,
+    for_each_line, header_name, joined_request_headers, set_line, CorsRequestHeaders, Echoes,
+    PreparedValues, RequestValue,
 };
 use cors_policy::Policy;
 use http::header::{self, HeaderValue};
@@ -186,12 +186,7 @@ where
                 // The engine's value replaces the handler's; a second line of the same name
                 // (only `broken-double-origin` makes one) is appended.
                 for (name, again, value) in lines.drain(..) {
-                    let name = header_name(name);
-                    if again {
-                        out.append(name, value);
-                    } else {
-                        out.insert(name, value);
-                    }
+                    set_line(out, header_name(name), value, again);
                 }
                 if *vary_origin {
                     // Never replaces the handler's own Vary.
