@@ -339,9 +339,19 @@ impl Recorder {
             // Same id again: a redirect hop. Close the previous hop with the redirect status.
             Some(i) => {
                 let prev = &mut self.requests[i];
-                if let Some(redirect) = &ev.redirect_response {
-                    prev.status = Some(redirect.status);
+                // Whatever ended the chain (responseReceived, loadingFinished,
+                // loadingFailed) belongs to its last hop, yet may have overtaken
+                // this requestWillBeSent on its own channel and landed on the
+                // previous hop: a redirect's response comes inside this event,
+                // never as a responseReceived, so those fields move on.
+                let mut record = record;
+                if prev.response_type.is_some() {
+                    record.status = prev.status;
+                    record.response_type = prev.response_type.take();
                 }
+                record.finished = prev.finished;
+                record.failed = prev.failed.take();
+                prev.status = ev.redirect_response.as_ref().map(|r| r.status);
                 prev.finished = true;
                 self.requests.push(record);
                 self.latest.insert(id.clone(), self.requests.len() - 1);
@@ -543,6 +553,60 @@ mod tests {
             (reqs[1].url.as_str(), reqs[1].finished),
             ("http://b/2", true)
         );
+    }
+
+    #[test]
+    fn a_failure_that_overtakes_its_redirect_hop_lands_on_that_hop() {
+        // Seen in CI: the refused second hop's loadingFailed arrived before the
+        // requestWillBeSent that announced the hop, so the hop stayed pending.
+        let mut r = Recorder::default();
+        r.on_request_will_be_sent(&rwbs(
+            "9",
+            "http://a/1",
+            "GET",
+            1.0,
+            json!({"type": "script"}),
+        ));
+        r.on_loading_failed(&ev(json!({
+            "requestId": "9", "timestamp": 1.3, "type": "Fetch", "errorText": "net::ERR_FAILED",
+            "corsErrorStatus": {"corsError": "MissingAllowOriginHeader", "failedParameter": ""}
+        })));
+        r.on_response_received(&ev(json!({
+            "requestId": "9", "loaderId": "L", "timestamp": 1.2, "type": "Fetch", "hasExtraInfo": false,
+            "response": {"url": "http://b/2", "status": 200, "statusText": "OK", "headers": {},
+                         "mimeType": "", "charset": "", "connectionReused": false,
+                         "connectionId": 0.0, "encodedDataLength": 0.0, "securityState": "neutral"}
+        })));
+        let mut second = rwbs("9", "http://b/2", "GET", 1.1, json!({"type": "script"}));
+        second.redirect_response = Some(ev(json!({
+            "url": "http://a/1", "status": 302, "statusText": "Found", "headers": {},
+            "mimeType": "", "charset": "", "connectionReused": false, "connectionId": 0.0,
+            "encodedDataLength": 0.0, "securityState": "neutral"
+        })));
+        r.on_request_will_be_sent(&second);
+        let reqs = r.requests();
+        assert_eq!(reqs.len(), 2, "{reqs:#?}");
+        assert_eq!(
+            (
+                reqs[0].status,
+                reqs[0].finished,
+                &reqs[0].failed,
+                &reqs[0].response_type
+            ),
+            (Some(302), true, &None, &None)
+        );
+        assert_eq!(reqs[1].url, "http://b/2");
+        assert_eq!(reqs[1].status, Some(200));
+        assert_eq!(reqs[1].response_type.as_deref(), Some("Fetch"));
+        let failure = reqs[1]
+            .failed
+            .as_ref()
+            .expect("the failure is the second hop's");
+        assert_eq!(
+            failure.cors_error.as_deref(),
+            Some("MissingAllowOriginHeader")
+        );
+        assert!(reqs.iter().all(NetworkRequest::is_settled));
     }
 
     #[test]
