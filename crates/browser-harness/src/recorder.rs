@@ -609,6 +609,81 @@ mod tests {
         assert!(reqs.iter().all(NetworkRequest::is_settled));
     }
 
+    /// A `requestWillBeSent` of request "9" to `url`, redirected from `from` when given.
+    fn hop(url: &str, from: Option<&str>, ts: f64) -> EventRequestWillBeSent {
+        let mut e = rwbs("9", url, "GET", ts, json!({"type": "script"}));
+        e.redirect_response = from.map(|from| {
+            ev(json!({
+                "url": from, "status": 302, "statusText": "Found", "headers": {},
+                "mimeType": "", "charset": "", "connectionReused": false, "connectionId": 0.0,
+                "encodedDataLength": 0.0, "securityState": "neutral"
+            }))
+        });
+        e
+    }
+
+    proptest::proptest! {
+        /// Each kind of event comes on its own channel, in order within it; how the channels
+        /// interleave must not change the records.
+        #[test]
+        fn records_do_not_depend_on_how_the_channels_interleave(
+            hops in 1usize..4,
+            refused in proptest::bool::ANY,
+            picks in proptest::collection::vec(0usize..3, 8),
+        ) {
+            let urls: Vec<String> = (0..hops).map(|i| format!("http://h{i}/x")).collect();
+            let mut sends: std::collections::VecDeque<EventRequestWillBeSent> = (0..hops)
+                .map(|i| hop(&urls[i], i.checked_sub(1).map(|p| urls[p].as_str()), i as f64))
+                .collect();
+            // The final hop's answer (a refused one gets no responseReceived), then its end.
+            let mut answer = (!refused).then(|| -> EventResponseReceived { ev(json!({
+                "requestId": "9", "loaderId": "L", "timestamp": 5.0, "type": "Fetch",
+                "hasExtraInfo": false,
+                "response": {"url": urls[hops - 1], "status": 200, "statusText": "OK",
+                    "headers": {}, "mimeType": "", "charset": "", "connectionReused": false,
+                    "connectionId": 0.0, "encodedDataLength": 0.0, "securityState": "neutral"}
+            }))});
+            let mut end = Some(());
+            let mut r = Recorder::default();
+            let mut picks = picks.into_iter().chain((0..3).cycle());
+            while !sends.is_empty() || answer.is_some() || end.is_some() {
+                match picks.next().unwrap() % 3 {
+                    0 if !sends.is_empty() => r.on_request_will_be_sent(&sends.pop_front().unwrap()),
+                    1 if answer.is_some() => r.on_response_received(&answer.take().unwrap()),
+                    2 if end.is_some() => {
+                        end = None;
+                        if refused {
+                            r.on_loading_failed(&ev(json!({
+                                "requestId": "9", "timestamp": 6.0, "type": "Fetch",
+                                "errorText": "net::ERR_FAILED", "corsErrorStatus":
+                                    {"corsError": "MissingAllowOriginHeader", "failedParameter": ""}
+                            })));
+                        } else {
+                            r.on_loading_finished(&ev(json!(
+                                {"requestId": "9", "timestamp": 6.0, "encodedDataLength": 0.0}
+                            )));
+                        }
+                    }
+                    // That channel is empty: the next pick (they cycle once these run out).
+                    _ => {}
+                }
+            }
+            let reqs = r.requests();
+            proptest::prop_assert_eq!(reqs.len(), hops);
+            for (i, req) in reqs.iter().enumerate() {
+                proptest::prop_assert_eq!(&req.url, &urls[i]);
+                proptest::prop_assert!(req.is_settled(), "{:#?}", reqs);
+                if i + 1 < hops {
+                    proptest::prop_assert_eq!(req.status, Some(302));
+                    proptest::prop_assert_eq!((&req.failed, &req.response_type), (&None, &None));
+                }
+            }
+            let last = &reqs[hops - 1];
+            proptest::prop_assert_eq!(last.failed.is_some(), refused);
+            proptest::prop_assert_eq!(last.status, (!refused).then_some(200));
+        }
+    }
+
     #[test]
     fn same_request_reported_twice_is_one_record() {
         // E.g. by a frame's parent target and by the frame's own target.
