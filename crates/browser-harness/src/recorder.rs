@@ -526,26 +526,49 @@ mod tests {
         assert!(lines[1].contains("\"method\":\"PUT\""), "{lines:?}");
     }
 
+    /// A `requestWillBeSent` of request "9" to `url`, redirected from `from` when given.
+    fn hop(url: &str, from: Option<&str>, ts: f64) -> EventRequestWillBeSent {
+        let mut e = rwbs("9", url, "GET", ts, json!({"type": "script"}));
+        e.redirect_response = from.map(|from| {
+            ev(json!({
+                "url": from, "status": 302, "statusText": "Found", "headers": {},
+                "mimeType": "", "charset": "", "connectionReused": false, "connectionId": 0.0,
+                "encodedDataLength": 0.0, "securityState": "neutral"
+            }))
+        });
+        e
+    }
+
+    /// Request "9"'s answer: `200` from `url`.
+    fn answer(url: &str) -> EventResponseReceived {
+        ev(json!({
+            "requestId": "9", "loaderId": "L", "timestamp": 5.0, "type": "Fetch",
+            "hasExtraInfo": false,
+            "response": {"url": url, "status": 200, "statusText": "OK", "headers": {},
+                "mimeType": "", "charset": "", "connectionReused": false,
+                "connectionId": 0.0, "encodedDataLength": 0.0, "securityState": "neutral"}
+        }))
+    }
+
+    /// Request "9" refused by CORS.
+    fn refusal() -> EventLoadingFailed {
+        ev(json!({
+            "requestId": "9", "timestamp": 6.0, "type": "Fetch", "errorText": "net::ERR_FAILED",
+            "corsErrorStatus": {"corsError": "MissingAllowOriginHeader", "failedParameter": ""}
+        }))
+    }
+
+    /// Request "9" done.
+    fn finish() -> EventLoadingFinished {
+        ev(json!({"requestId": "9", "timestamp": 6.0, "encodedDataLength": 0.0}))
+    }
+
     #[test]
     fn redirect_hops_are_separate_records() {
         let mut r = Recorder::default();
-        r.on_request_will_be_sent(&rwbs(
-            "9",
-            "http://a/1",
-            "GET",
-            1.0,
-            json!({"type": "script"}),
-        ));
-        let mut second = rwbs("9", "http://b/2", "GET", 1.1, json!({"type": "script"}));
-        second.redirect_response = Some(ev(json!({
-            "url": "http://a/1", "status": 302, "statusText": "Found", "headers": {},
-            "mimeType": "", "charset": "", "connectionReused": false, "connectionId": 0.0,
-            "encodedDataLength": 0.0, "securityState": "neutral"
-        })));
-        r.on_request_will_be_sent(&second);
-        r.on_loading_finished(&ev(
-            json!({"requestId": "9", "timestamp": 1.2, "encodedDataLength": 0.0}),
-        ));
+        r.on_request_will_be_sent(&hop("http://a/1", None, 1.0));
+        r.on_request_will_be_sent(&hop("http://b/2", Some("http://a/1"), 1.1));
+        r.on_loading_finished(&finish());
         let reqs = r.requests();
         assert_eq!(reqs.len(), 2);
         assert_eq!((reqs[0].status, reqs[0].finished), (Some(302), true));
@@ -560,41 +583,15 @@ mod tests {
         // Seen in CI: the refused second hop's loadingFailed arrived before the
         // requestWillBeSent that announced the hop, so the hop stayed pending.
         let mut r = Recorder::default();
-        r.on_request_will_be_sent(&rwbs(
-            "9",
-            "http://a/1",
-            "GET",
-            1.0,
-            json!({"type": "script"}),
-        ));
-        r.on_loading_failed(&ev(json!({
-            "requestId": "9", "timestamp": 1.3, "type": "Fetch", "errorText": "net::ERR_FAILED",
-            "corsErrorStatus": {"corsError": "MissingAllowOriginHeader", "failedParameter": ""}
-        })));
-        r.on_response_received(&ev(json!({
-            "requestId": "9", "loaderId": "L", "timestamp": 1.2, "type": "Fetch", "hasExtraInfo": false,
-            "response": {"url": "http://b/2", "status": 200, "statusText": "OK", "headers": {},
-                         "mimeType": "", "charset": "", "connectionReused": false,
-                         "connectionId": 0.0, "encodedDataLength": 0.0, "securityState": "neutral"}
-        })));
-        let mut second = rwbs("9", "http://b/2", "GET", 1.1, json!({"type": "script"}));
-        second.redirect_response = Some(ev(json!({
-            "url": "http://a/1", "status": 302, "statusText": "Found", "headers": {},
-            "mimeType": "", "charset": "", "connectionReused": false, "connectionId": 0.0,
-            "encodedDataLength": 0.0, "securityState": "neutral"
-        })));
-        r.on_request_will_be_sent(&second);
+        r.on_request_will_be_sent(&hop("http://a/1", None, 1.0));
+        r.on_loading_failed(&refusal());
+        r.on_response_received(&answer("http://b/2"));
+        r.on_request_will_be_sent(&hop("http://b/2", Some("http://a/1"), 1.1));
         let reqs = r.requests();
         assert_eq!(reqs.len(), 2, "{reqs:#?}");
-        assert_eq!(
-            (
-                reqs[0].status,
-                reqs[0].finished,
-                &reqs[0].failed,
-                &reqs[0].response_type
-            ),
-            (Some(302), true, &None, &None)
-        );
+        let first = &reqs[0];
+        assert_eq!((first.status, first.finished), (Some(302), true));
+        assert_eq!((&first.failed, &first.response_type), (&None, &None));
         assert_eq!(reqs[1].url, "http://b/2");
         assert_eq!(reqs[1].status, Some(200));
         assert_eq!(reqs[1].response_type.as_deref(), Some("Fetch"));
@@ -607,19 +604,6 @@ mod tests {
             Some("MissingAllowOriginHeader")
         );
         assert!(reqs.iter().all(NetworkRequest::is_settled));
-    }
-
-    /// A `requestWillBeSent` of request "9" to `url`, redirected from `from` when given.
-    fn hop(url: &str, from: Option<&str>, ts: f64) -> EventRequestWillBeSent {
-        let mut e = rwbs("9", url, "GET", ts, json!({"type": "script"}));
-        e.redirect_response = from.map(|from| {
-            ev(json!({
-                "url": from, "status": 302, "statusText": "Found", "headers": {},
-                "mimeType": "", "charset": "", "connectionReused": false, "connectionId": 0.0,
-                "encodedDataLength": 0.0, "securityState": "neutral"
-            }))
-        });
-        e
     }
 
     proptest::proptest! {
@@ -635,33 +619,21 @@ mod tests {
             let mut sends: std::collections::VecDeque<EventRequestWillBeSent> = (0..hops)
                 .map(|i| hop(&urls[i], i.checked_sub(1).map(|p| urls[p].as_str()), i as f64))
                 .collect();
-            // The final hop's answer (a refused one gets no responseReceived), then its end.
-            let mut answer = (!refused).then(|| -> EventResponseReceived { ev(json!({
-                "requestId": "9", "loaderId": "L", "timestamp": 5.0, "type": "Fetch",
-                "hasExtraInfo": false,
-                "response": {"url": urls[hops - 1], "status": 200, "statusText": "OK",
-                    "headers": {}, "mimeType": "", "charset": "", "connectionReused": false,
-                    "connectionId": 0.0, "encodedDataLength": 0.0, "securityState": "neutral"}
-            }))});
-            let mut end = Some(());
+            // The last hop's answer (a refused one gets no responseReceived here), then its end.
+            let mut answered = (!refused).then(|| answer(&urls[hops - 1]));
+            let mut ended = false;
             let mut r = Recorder::default();
             let mut picks = picks.into_iter().chain((0..3).cycle());
-            while !sends.is_empty() || answer.is_some() || end.is_some() {
-                match picks.next().unwrap() % 3 {
+            while !sends.is_empty() || answered.is_some() || !ended {
+                match picks.next().unwrap() {
                     0 if !sends.is_empty() => r.on_request_will_be_sent(&sends.pop_front().unwrap()),
-                    1 if answer.is_some() => r.on_response_received(&answer.take().unwrap()),
-                    2 if end.is_some() => {
-                        end = None;
+                    1 if answered.is_some() => r.on_response_received(&answered.take().unwrap()),
+                    2 if !ended => {
+                        ended = true;
                         if refused {
-                            r.on_loading_failed(&ev(json!({
-                                "requestId": "9", "timestamp": 6.0, "type": "Fetch",
-                                "errorText": "net::ERR_FAILED", "corsErrorStatus":
-                                    {"corsError": "MissingAllowOriginHeader", "failedParameter": ""}
-                            })));
+                            r.on_loading_failed(&refusal());
                         } else {
-                            r.on_loading_finished(&ev(json!(
-                                {"requestId": "9", "timestamp": 6.0, "encodedDataLength": 0.0}
-                            )));
+                            r.on_loading_finished(&finish());
                         }
                     }
                     // That channel is empty: the next pick (they cycle once these run out).
