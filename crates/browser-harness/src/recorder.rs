@@ -4,8 +4,10 @@
 //!
 //! Events of different kinds reach the recorder through separate channels, so
 //! they may arrive out of order (a `loadingFailed` before its
-//! `requestWillBeSent`). The recorder therefore updates requests by id,
-//! creating a placeholder when needed. The raw log keeps arrival order.
+//! `requestWillBeSent`, or before the `requestWillBeSent` of the redirect hop
+//! it ends). The recorder therefore updates requests by id, creating a
+//! placeholder when needed, and moves what ends a request onto each new hop.
+//! The raw log keeps arrival order.
 
 use std::collections::HashMap;
 
