@@ -582,8 +582,9 @@ mod tests {
 
     #[test]
     fn a_failure_that_overtakes_its_redirect_hop_lands_on_that_hop() {
-        // Seen in CI: the refused second hop's loadingFailed arrived before the
-        // requestWillBeSent that announced the hop, so the hop stayed pending.
+        // What a CI timeout pointed to: the refused second hop stayed pending, as
+        // it does when its loadingFailed arrives before the requestWillBeSent that
+        // announces the hop (and lands on the first hop).
         let mut r = Recorder::default();
         r.on_request_will_be_sent(&hop("http://a/1", None, 1.0));
         r.on_loading_failed(&refusal());
