@@ -69,6 +69,20 @@ impl NetworkRequest {
         self.finished || self.failed.is_some()
     }
 
+    /// Moves onto this hop what ends a request — its answer (`responseReceived`),
+    /// `loadingFinished`, `loadingFailed` — from `earlier`, where it was recorded
+    /// before this hop was known: a placeholder, or the hop before a redirect (a
+    /// redirect's own response comes inside `requestWillBeSent`, never as a
+    /// `responseReceived`, so an answer on that hop is the last hop's).
+    fn take_end_from(&mut self, earlier: &mut NetworkRequest) {
+        if earlier.response_type.is_some() {
+            self.status = earlier.status.take();
+            self.response_type = earlier.response_type.take();
+        }
+        self.finished = std::mem::take(&mut earlier.finished);
+        self.failed = earlier.failed.take();
+    }
+
     fn placeholder(id: &str) -> Self {
         NetworkRequest {
             id: id.to_string(),
@@ -325,12 +339,8 @@ impl Recorder {
         match self.latest.get(&id).copied() {
             // Events for this id arrived before its requestWillBeSent: fill the placeholder in.
             Some(i) if self.requests[i].url.is_empty() => {
-                let old = std::mem::replace(&mut self.requests[i], record);
-                let new = &mut self.requests[i];
-                new.status = old.status;
-                new.response_type = old.response_type;
-                new.finished = old.finished;
-                new.failed = old.failed;
+                let mut placeholder = std::mem::replace(&mut self.requests[i], record);
+                self.requests[i].take_end_from(&mut placeholder);
             }
             // Same id again without a redirect: the same request reported twice
             // (e.g. by a frame's parent and by the frame's own target). Keep one record.
@@ -341,18 +351,11 @@ impl Recorder {
             // Same id again: a redirect hop. Close the previous hop with the redirect status.
             Some(i) => {
                 let prev = &mut self.requests[i];
-                // Whatever ended the chain (responseReceived, loadingFinished,
-                // loadingFailed) belongs to its last hop, yet may have overtaken
-                // this requestWillBeSent on its own channel and landed on the
-                // previous hop: a redirect's response comes inside this event,
-                // never as a responseReceived, so those fields move on.
+                // Whatever ended the chain belongs to its last hop, yet may have
+                // overtaken this requestWillBeSent on its own channel and landed on
+                // the previous hop.
                 let mut record = record;
-                if prev.response_type.is_some() {
-                    record.status = prev.status;
-                    record.response_type = prev.response_type.take();
-                }
-                record.finished = prev.finished;
-                record.failed = prev.failed.take();
+                record.take_end_from(prev);
                 prev.status = ev.redirect_response.as_ref().map(|r| r.status);
                 prev.finished = true;
                 self.requests.push(record);
