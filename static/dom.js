@@ -31,6 +31,17 @@ function append(el, children) {
   }
 }
 
+/**
+ * An identifier such as `HeaderDisallowedByPreflightResponse` with a line-break opportunity
+ * (`<wbr>`) before each inner capital, so that a narrow column wraps it between its words
+ * rather than in the middle of one. The text is unchanged.
+ */
+export function wordBreaks(identifier) {
+  return String(identifier)
+    .split(/(?=[A-Z])/)
+    .flatMap((word, i) => (i === 0 ? [word] : [h('wbr'), word]));
+}
+
 /** Replace all children of `el`. */
 export function fill(el, ...children) {
   el.replaceChildren();

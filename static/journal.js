@@ -1,7 +1,7 @@
 // Journal entries: how one entry is shown, and the live panel fed by server-sent events
 // (`event: entry` for each exchange, `event: policy` after a runtime switch).
 
-import { h, fill, headerTable, isCorsHeader, formatTime, formatClock } from './dom.js';
+import { h, fill, headerTable, isCorsHeader, formatTime, formatClock, wordBreaks } from './dom.js';
 import { preflightMaxAge } from './runner.js';
 
 const MAX_ENTRIES = 200;
@@ -33,7 +33,7 @@ export function verdictChip(verdict, label) {
   if (verdict.not_cors) return h('span', { class: 'chip chip--neutral', title: 'No Origin header: not a CORS request' }, `${prefix}not CORS`);
   if (verdict.pass) return h('span', { class: 'chip chip--pass' }, `${prefix}✓ pass`);
   return h('span', { class: 'chip chip--blocked', title: verdict.reason ?? '' },
-    `${prefix}✗ blocked`, verdict.cors_error ? ` (${verdict.cors_error})` : '');
+    `${prefix}✗ blocked`, verdict.cors_error ? [' (', wordBreaks(verdict.cors_error), ')'] : '');
 }
 
 function verdictChips(entry, mode) {

@@ -1,4 +1,5 @@
-//! The page's live journal under a burst, in headless Chromium.
+//! The page's live journal, in headless Chromium: under a burst, and how it shows a blocked
+//! exchange.
 //!
 //! Under load the API's event stream sends a sample of the newest entries and a `gap` event
 //! counting the rest (`api_server::live`); the page must say so and catch up from
@@ -96,4 +97,61 @@ async fn the_live_panel_ends_with_the_newest_entries_after_a_burst() {
         status == "live" || (status.starts_with("live (") && status.contains("not streamed")),
         "{status}"
     );
+}
+
+/// A blocked exchange's chip names Chromium's error in full, and that long identifier wraps
+/// between its words (a `<wbr>` before each inner capital) instead of mid-word in the narrow
+/// panel.
+#[tokio::test]
+async fn a_blocked_chip_names_the_error_and_wraps_between_its_words() {
+    let lab = cors_lab::start_ephemeral(PolicyArgs::default())
+        .await
+        .unwrap();
+    let browser = Browser::launch().await.expect("Chromium starts");
+    let page = browser
+        .new_page(&lab.trusted_url)
+        .await
+        .expect("the page opens");
+    page.wait_for(
+        "document.getElementById('journal-status').dataset.status === 'live'",
+        Duration::from_secs(20),
+    )
+    .await
+    .expect("the event stream opens");
+
+    // A preflight for a header the strict policy does not list, as Chromium would send it.
+    let response = reqwest::Client::new()
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/api/items?run=wrap-1", loopback(&lab.api_url)),
+        )
+        .header("origin", &lab.trusted_url)
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "x-other")
+        .send()
+        .await
+        .expect("the API answers");
+    assert_eq!(response.status(), 204);
+
+    const CHIP: &str = "document.querySelector('#journal-list .entry .chip--blocked')";
+    let shown = page
+        .wait_for(&format!("{CHIP} !== null"), Duration::from_secs(20))
+        .await;
+    let chip = page
+        .evaluate_json(&format!(
+            "(() => {{ const c = {CHIP}; return c && {{ text: c.textContent, \
+             breaks: c.querySelectorAll('wbr').length }}; }})()"
+        ))
+        .await
+        .unwrap();
+    let _ = browser.close().await;
+    lab.stop().await.unwrap();
+
+    shown.unwrap_or_else(|e| panic!("the panel should show a blocked chip: {e}"));
+    assert_eq!(
+        chip["text"], "omit: ✗ blocked (HeaderDisallowedByPreflightResponse)",
+        "{chip}"
+    );
+    // Header·Disallowed·By·Preflight·Response
+    assert_eq!(chip["breaks"], 4, "{chip}");
 }
