@@ -8,7 +8,8 @@
 use std::time::Duration;
 
 use api_server::cli::PolicyArgs;
-use browser_harness::Browser;
+use browser_harness::{Browser, LabPage};
+use cors_lab::RunningLab;
 use futures::StreamExt;
 use serde_json::Value;
 
@@ -25,8 +26,8 @@ fn loopback(url: &str) -> String {
     url.replace("localhost", "127.0.0.1")
 }
 
-#[tokio::test]
-async fn the_live_panel_ends_with_the_newest_entries_after_a_burst() {
+/// The lab on ephemeral ports, and its trusted page in Chromium with the event stream open.
+async fn open_trusted_page() -> (RunningLab, Browser, LabPage) {
     let lab = cors_lab::start_ephemeral(PolicyArgs::default())
         .await
         .unwrap();
@@ -41,6 +42,12 @@ async fn the_live_panel_ends_with_the_newest_entries_after_a_burst() {
     )
     .await
     .expect("the event stream opens");
+    (lab, browser, page)
+}
+
+#[tokio::test]
+async fn the_live_panel_ends_with_the_newest_entries_after_a_burst() {
+    let (lab, browser, page) = open_trusted_page().await;
 
     let api = loopback(&lab.api_url);
     let client = reqwest::Client::new();
@@ -104,20 +111,7 @@ async fn the_live_panel_ends_with_the_newest_entries_after_a_burst() {
 /// panel.
 #[tokio::test]
 async fn a_blocked_chip_names_the_error_and_wraps_between_its_words() {
-    let lab = cors_lab::start_ephemeral(PolicyArgs::default())
-        .await
-        .unwrap();
-    let browser = Browser::launch().await.expect("Chromium starts");
-    let page = browser
-        .new_page(&lab.trusted_url)
-        .await
-        .expect("the page opens");
-    page.wait_for(
-        "document.getElementById('journal-status').dataset.status === 'live'",
-        Duration::from_secs(20),
-    )
-    .await
-    .expect("the event stream opens");
+    let (lab, browser, page) = open_trusted_page().await;
 
     // A preflight for a header the strict policy does not list, as Chromium would send it.
     let response = reqwest::Client::new()
