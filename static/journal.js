@@ -247,6 +247,9 @@ export class JournalPanel {
   }
 
   async loadInitial() {
+    // The newest entry shown when the request goes out. Entries the event stream adds while the
+    // answer is on its way are newer than the answer knows of: they must not look like a restart.
+    const shownBefore = Math.max(this.items[0]?.id ?? 0, this.clearedBelow);
     try {
       const res = await fetch(`${this.apiUrl}/_lab/journal`, { cache: 'no-store' });
       if (!res.ok) throw new Error(`status ${res.status}`);
@@ -255,8 +258,7 @@ export class JournalPanel {
       // After a reconnect: a journal whose newest id is below what is shown means the API restarted
       // (ids start again at 1), so start the view afresh.
       const newest = entries.reduce((m, e) => Math.max(m, e.id ?? 0), 0);
-      const shown = Math.max(this.items[0]?.id ?? 0, this.clearedBelow);
-      if (newest < shown) this.reset();
+      if (newest < shownBefore) this.reset();
       // Oldest first, so that each entry's cache note sees the entries before it.
       for (const e of entries.slice(0, MAX_ENTRIES).reverse()) this.add(e);
     } catch (e) {

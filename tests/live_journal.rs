@@ -149,3 +149,101 @@ async fn a_blocked_chip_names_the_error_and_wraps_between_its_words() {
     // Header·Disallowed·By·Preflight·Response
     assert_eq!(chip["breaks"], 4, "{chip}");
 }
+
+/// The page loads the journal when its event stream opens. An answer that left the API before
+/// an exchange the stream then shows is older than the panel, not a sign that the API
+/// restarted: the streamed entry stays. (The panel once took it for a restart and emptied
+/// itself.) DevTools holds the journal's answers until the streamed entry is on the page.
+#[tokio::test]
+async fn a_journal_answer_older_than_the_stream_keeps_the_streamed_entries() {
+    use browser_harness::chromiumoxide::cdp::browser_protocol::fetch::{
+        ContinueResponseParams, EnableParams, EventRequestPaused, RequestPattern, RequestStage,
+    };
+
+    let lab = cors_lab::start_ephemeral(PolicyArgs::default())
+        .await
+        .unwrap();
+    let browser = Browser::launch().await.expect("Chromium starts");
+    let page = browser.new_page("about:blank").await.expect("a tab opens");
+    let cdp = page.cdp_page().clone();
+    let mut paused = cdp.event_listener::<EventRequestPaused>().await.unwrap();
+    cdp.execute(EnableParams {
+        patterns: Some(vec![RequestPattern {
+            url_pattern: Some("*/_lab/journal".into()),
+            resource_type: None,
+            request_stage: Some(RequestStage::Response),
+        }]),
+        handle_auth_requests: None,
+    })
+    .await
+    .unwrap();
+    // Answers held at the response stage: the API has answered them, the page has not seen them.
+    let held = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let holder = {
+        let held = held.clone();
+        tokio::spawn(async move {
+            while let Some(event) = paused.next().await {
+                held.lock().unwrap().push(event.request_id.clone());
+            }
+        })
+    };
+    page.goto(&lab.trusted_url).await.expect("the page opens");
+    page.wait_for(
+        "document.getElementById('journal-status').dataset.status === 'live'",
+        Duration::from_secs(20),
+    )
+    .await
+    .expect("the event stream opens");
+    // Every journal request the page made so far has been answered (and held).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let asked = page.requests_matching("/_lab/journal").len();
+        if asked > 0 && held.lock().unwrap().len() == asked {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "journal requests: {asked}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // An exchange after those answers: the stream shows it at once.
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/items?run=older-1", loopback(&lab.api_url)))
+        .header("origin", &lab.trusted_url)
+        .send()
+        .await
+        .expect("the API answers");
+    assert_eq!(response.status(), 200);
+    const STREAMED: &str =
+        "[...document.querySelectorAll('#journal-list .entry')].some((e) => e.textContent.includes('older-1'))";
+    let streamed = page.wait_for(STREAMED, Duration::from_secs(20)).await;
+
+    // Now the page gets the older answers, and has a moment to read them.
+    let ids: Vec<_> = held.lock().unwrap().drain(..).collect();
+    for id in ids {
+        cdp.execute(ContinueResponseParams::new(id)).await.unwrap();
+    }
+    let settled = page
+        .wait_network_settled("/_lab/journal", Duration::from_secs(20))
+        .await;
+    page.evaluate_json("new Promise((done) => setTimeout(() => done(true), 300))")
+        .await
+        .unwrap();
+    let kept = page.evaluate_json(STREAMED).await.unwrap();
+    let count = page
+        .evaluate_json("document.getElementById('journal-count').textContent")
+        .await
+        .unwrap();
+    holder.abort();
+    let _ = browser.close().await;
+    lab.stop().await.unwrap();
+
+    streamed.unwrap_or_else(|e| panic!("the stream should show the exchange: {e}"));
+    settled.unwrap_or_else(|e| panic!("the held journal answers should arrive: {e}"));
+    assert_eq!(
+        kept, true,
+        "the streamed entry should still be shown (the panel's count: {count})"
+    );
+}
