@@ -87,6 +87,9 @@ export class PolicyPanel {
   set(policy, { source = 'load' } = {}) {
     if (!policy || typeof policy !== 'object') return;
     const previous = this.policy;
+    // An answer can arrive after an event of a later switch: of one run of the API, keep the
+    // higher generation (a restarted API counts from 0 again, under another instance).
+    if (previous && policy.instance === previous.instance && policy.generation < previous.generation) return;
     // A switch answers {preset, fields} only: keep what it does not repeat.
     this.policy = { ...(previous ?? {}), ...policy };
     const p = this.policy;

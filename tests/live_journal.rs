@@ -1,13 +1,20 @@
-//! The page's live journal, in headless Chromium: under a burst, and how it shows a blocked
-//! exchange.
+//! The page's live panels, fed by the API's event stream, in headless Chromium: the journal
+//! under a burst, how it shows a blocked exchange, and both the journal and the policy panel
+//! when an answer of the API arrives after a newer event.
 //!
 //! Under load the API's event stream sends a sample of the newest entries and a `gap` event
 //! counting the rest (`api_server::live`); the page must say so and catch up from
 //! `GET /_lab/journal`, so that its panel still ends with the newest exchanges, none missing.
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use api_server::cli::PolicyArgs;
+use browser_harness::chromiumoxide::cdp::browser_protocol::fetch::{
+    ContinueResponseParams, EnableParams, EventRequestPaused, RequestId, RequestPattern,
+    RequestStage,
+};
+use browser_harness::chromiumoxide::Page;
 use browser_harness::{Browser, LabPage};
 use cors_lab::RunningLab;
 use futures::StreamExt;
@@ -150,43 +157,86 @@ async fn a_blocked_chip_names_the_error_and_wraps_between_its_words() {
     assert_eq!(chip["breaks"], 4, "{chip}");
 }
 
-/// The page loads the journal when its event stream opens. An answer that left the API before
-/// an exchange the stream then shows is older than the panel, not a sign that the API
-/// restarted: the streamed entry stays. (The panel once took it for a restart and emptied
-/// itself.) DevTools holds the journal's answers until the streamed entry is on the page.
-#[tokio::test]
-async fn a_journal_answer_older_than_the_stream_keeps_the_streamed_entries() {
-    use browser_harness::chromiumoxide::cdp::browser_protocol::fetch::{
-        ContinueResponseParams, EnableParams, EventRequestPaused, RequestPattern, RequestStage,
-    };
+/// The API's answers to one route, held by DevTools (`Fetch`, response stage) where the page
+/// cannot see them yet: the API has answered, the page's `fetch` is still waiting.
+struct HeldAnswers {
+    cdp: Page,
+    held: Arc<Mutex<Vec<RequestId>>>,
+    task: tokio::task::JoinHandle<()>,
+}
 
+impl HeldAnswers {
+    /// Holds the answers to `route` (a path) from now on; call before the page loads.
+    async fn start(page: &LabPage, route: &str) -> HeldAnswers {
+        let cdp = page.cdp_page().clone();
+        let mut paused = cdp.event_listener::<EventRequestPaused>().await.unwrap();
+        cdp.execute(EnableParams {
+            patterns: Some(vec![RequestPattern {
+                url_pattern: Some(format!("*{route}")),
+                resource_type: None,
+                request_stage: Some(RequestStage::Response),
+            }]),
+            handle_auth_requests: None,
+        })
+        .await
+        .unwrap();
+        let held = Arc::new(Mutex::new(Vec::new()));
+        let task = tokio::spawn({
+            let held = held.clone();
+            async move {
+                while let Some(event) = paused.next().await {
+                    held.lock().unwrap().push(event.request_id.clone());
+                }
+            }
+        });
+        HeldAnswers { cdp, held, task }
+    }
+
+    /// Waits until every request to `route` the page has made is answered and held.
+    async fn wait_all(&self, page: &LabPage, route: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let asked = page.requests_matching(route).len();
+            let held = self.held.lock().unwrap().len();
+            if asked > 0 && held == asked {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{route}: {asked} asked, {held} held"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Lets the page have the held answers, and waits until it has read them.
+    async fn release(self, page: &LabPage, route: &str) {
+        self.task.abort();
+        let ids: Vec<RequestId> = self.held.lock().unwrap().drain(..).collect();
+        for id in ids {
+            self.cdp
+                .execute(ContinueResponseParams::new(id))
+                .await
+                .unwrap();
+        }
+        page.wait_network_settled(route, Duration::from_secs(20))
+            .await
+            .unwrap_or_else(|e| panic!("the held answers should arrive: {e}"));
+        // The page's script reads the body after the network is done with it.
+        page.evaluate_json("new Promise((done) => setTimeout(() => done(true), 300))")
+            .await
+            .unwrap();
+    }
+}
+
+/// The lab, and its trusted page loading with the answers to `route` held.
+async fn open_with_answers_held(route: &str) -> (RunningLab, Browser, LabPage, HeldAnswers) {
     let lab = cors_lab::start_ephemeral(PolicyArgs::default())
         .await
         .unwrap();
     let browser = Browser::launch().await.expect("Chromium starts");
     let page = browser.new_page("about:blank").await.expect("a tab opens");
-    let cdp = page.cdp_page().clone();
-    let mut paused = cdp.event_listener::<EventRequestPaused>().await.unwrap();
-    cdp.execute(EnableParams {
-        patterns: Some(vec![RequestPattern {
-            url_pattern: Some("*/_lab/journal".into()),
-            resource_type: None,
-            request_stage: Some(RequestStage::Response),
-        }]),
-        handle_auth_requests: None,
-    })
-    .await
-    .unwrap();
-    // Answers held at the response stage: the API has answered them, the page has not seen them.
-    let held = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let holder = {
-        let held = held.clone();
-        tokio::spawn(async move {
-            while let Some(event) = paused.next().await {
-                held.lock().unwrap().push(event.request_id.clone());
-            }
-        })
-    };
+    let held = HeldAnswers::start(&page, route).await;
     page.goto(&lab.trusted_url).await.expect("the page opens");
     page.wait_for(
         "document.getElementById('journal-status').dataset.status === 'live'",
@@ -194,19 +244,17 @@ async fn a_journal_answer_older_than_the_stream_keeps_the_streamed_entries() {
     )
     .await
     .expect("the event stream opens");
-    // Every journal request the page made so far has been answered (and held).
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let asked = page.requests_matching("/_lab/journal").len();
-        if asked > 0 && held.lock().unwrap().len() == asked {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "journal requests: {asked}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    held.wait_all(&page, route).await;
+    (lab, browser, page, held)
+}
+
+/// The page loads the journal when its event stream opens. An answer that left the API before
+/// an exchange the stream then shows is older than the panel, not a sign that the API
+/// restarted: the streamed entry stays. (The panel once took it for a restart and emptied
+/// itself.)
+#[tokio::test]
+async fn a_journal_answer_older_than_the_stream_keeps_the_streamed_entries() {
+    let (lab, browser, page, held) = open_with_answers_held("/_lab/journal").await;
 
     // An exchange after those answers: the stream shows it at once.
     let response = reqwest::Client::new()
@@ -216,34 +264,58 @@ async fn a_journal_answer_older_than_the_stream_keeps_the_streamed_entries() {
         .await
         .expect("the API answers");
     assert_eq!(response.status(), 200);
-    const STREAMED: &str =
-        "[...document.querySelectorAll('#journal-list .entry')].some((e) => e.textContent.includes('older-1'))";
+    const STREAMED: &str = "[...document.querySelectorAll('#journal-list .entry')]\
+        .some((e) => e.textContent.includes('older-1'))";
     let streamed = page.wait_for(STREAMED, Duration::from_secs(20)).await;
 
-    // Now the page gets the older answers, and has a moment to read them.
-    let ids: Vec<_> = held.lock().unwrap().drain(..).collect();
-    for id in ids {
-        cdp.execute(ContinueResponseParams::new(id)).await.unwrap();
-    }
-    let settled = page
-        .wait_network_settled("/_lab/journal", Duration::from_secs(20))
-        .await;
-    page.evaluate_json("new Promise((done) => setTimeout(() => done(true), 300))")
-        .await
-        .unwrap();
+    held.release(&page, "/_lab/journal").await;
     let kept = page.evaluate_json(STREAMED).await.unwrap();
     let count = page
         .evaluate_json("document.getElementById('journal-count').textContent")
         .await
         .unwrap();
-    holder.abort();
     let _ = browser.close().await;
     lab.stop().await.unwrap();
 
     streamed.unwrap_or_else(|e| panic!("the stream should show the exchange: {e}"));
-    settled.unwrap_or_else(|e| panic!("the held journal answers should arrive: {e}"));
     assert_eq!(
         kept, true,
         "the streamed entry should still be shown (the panel's count: {count})"
+    );
+}
+
+/// The page loads the policy when it opens, and hears of a switch on the event stream. An
+/// answer that left the API before the switch must not put the old policy back on the page.
+#[tokio::test]
+async fn a_policy_answer_older_than_a_switch_does_not_undo_it() {
+    let (lab, browser, page, held) = open_with_answers_held("/_lab/policy").await;
+
+    // Another page switches the policy (as the trusted page does, with the secret).
+    let response = reqwest::Client::new()
+        .post(format!("{}/_lab/switch", loopback(&lab.api_url)))
+        .header("origin", &lab.trusted_url)
+        .header("x-lab-secret", &lab.lab_secret)
+        .json(&serde_json::json!({ "variables": { "CORS_PRESET": "permissive" } }))
+        .send()
+        .await
+        .expect("the API answers");
+    assert_eq!(response.status(), 200);
+    const PRESET: &str = "document.getElementById('policy-preset').textContent";
+    let switched = page
+        .wait_for(
+            &format!("{PRESET} === 'permissive'"),
+            Duration::from_secs(20),
+        )
+        .await;
+
+    held.release(&page, "/_lab/policy").await;
+    let shown = page.evaluate_json(PRESET).await.unwrap();
+    let _ = browser.close().await;
+    lab.stop().await.unwrap();
+
+    switched.unwrap_or_else(|e| panic!("the stream should bring the switch: {e}"));
+    assert_eq!(
+        shown, "permissive",
+        "the page should keep the switched policy"
     );
 }

@@ -9,16 +9,41 @@ fn loopback(url: &str) -> String {
     url.replace("localhost", "127.0.0.1")
 }
 
-async fn preset(client: &Client, api: &str) -> String {
-    let policy: Value = client
+/// `GET /_lab/policy` of the API at `api`.
+async fn policy(client: &Client, api: &str) -> Value {
+    client
         .get(format!("{api}/_lab/policy"))
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
-    policy["preset"].as_str().unwrap().to_string()
+        .unwrap()
+}
+
+async fn preset(client: &Client, api: &str) -> String {
+    policy(client, api).await["preset"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// `POST /_lab/switch` with this `Origin` and `X-Lab-Secret`, each left out when `None`.
+fn post_switch(
+    client: &Client,
+    api: &str,
+    origin: Option<&str>,
+    secret: Option<&str>,
+    body: Value,
+) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> {
+    let mut req = client.post(format!("{api}/_lab/switch")).json(&body);
+    if let Some(o) = origin {
+        req = req.header("origin", o);
+    }
+    if let Some(s) = secret {
+        req = req.header("x-lab-secret", s);
+    }
+    req.send()
 }
 
 #[tokio::test]
@@ -29,14 +54,7 @@ async fn only_the_trusted_page_with_the_secret_may_switch() {
     let api = loopback(&lab.api_url);
     let client = Client::new();
     let switch = |origin: Option<&str>, secret: Option<&str>, body: Value| {
-        let mut req = client.post(format!("{api}/_lab/switch")).json(&body);
-        if let Some(o) = origin {
-            req = req.header("origin", o);
-        }
-        if let Some(s) = secret {
-            req = req.header("x-lab-secret", s);
-        }
-        req.send()
+        post_switch(&client, &api, origin, secret, body)
     };
     let permissive = json!({"variables": {"CORS_PRESET": "permissive"}});
     let secret = lab.lab_secret.as_str();
@@ -156,5 +174,76 @@ async fn only_the_trusted_page_with_the_secret_may_switch() {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(preset(&client, &api).await, "strict");
 
+    lab.stop().await.unwrap();
+}
+
+/// Each switch that takes effect is one generation more of the same instance, in the switch's
+/// answer and in `/_lab/policy`, so that a page can tell an older answer from a newer event. A
+/// refused switch changes nothing, and another run of the API is another instance.
+#[tokio::test]
+async fn each_switch_is_a_new_generation_of_the_same_instance() {
+    let lab = cors_lab::start_ephemeral(PolicyArgs::default())
+        .await
+        .unwrap();
+    let api = loopback(&lab.api_url);
+    let client = Client::new();
+    let generation = || async {
+        let v = policy(&client, &api).await;
+        (v["generation"].clone(), v["instance"].clone())
+    };
+    let switch = |body: Value| {
+        post_switch(
+            &client,
+            &api,
+            Some(&lab.trusted_url),
+            Some(&lab.lab_secret),
+            body,
+        )
+    };
+
+    let (first, instance) = generation().await;
+    assert_eq!(first, 0);
+    assert!(
+        instance.as_str().is_some_and(|i| !i.is_empty()),
+        "{instance}"
+    );
+
+    let r = switch(json!({"variables": {"CORS_PRESET": "permissive"}}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(
+        (answer["generation"].clone(), answer["instance"].clone()),
+        (json!(1), instance.clone())
+    );
+    assert_eq!(generation().await, (json!(1), instance.clone()));
+
+    let r = switch(json!({"variables": {"CORS_MAX_AGE": "-1"}}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        generation().await,
+        (json!(1), instance.clone()),
+        "a refused switch"
+    );
+
+    let r = switch(json!({"reset": true})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        generation().await,
+        (json!(2), instance.clone()),
+        "a reset is a switch too"
+    );
+
+    let other = cors_lab::start_ephemeral(PolicyArgs::default())
+        .await
+        .unwrap();
+    let v = policy(&client, &loopback(&other.api_url)).await;
+    assert_eq!(v["generation"], 0);
+    assert_ne!(v["instance"], instance, "another run of the API");
+
+    other.stop().await.unwrap();
     lab.stop().await.unwrap();
 }

@@ -61,7 +61,8 @@ async fn policy(State(state): State<AppState>) -> impl IntoResponse {
 
 /// The effective policy as the page shows it: each field with its source, and the presets.
 pub fn policy_view(state: &AppState) -> serde_json::Value {
-    let effective = state.policy();
+    let in_force = state.policy_in_force();
+    let effective = &in_force.effective;
     let presets: Vec<_> = Preset::all()
         .map(|p| match p {
             Preset::Broken(m) => json!({
@@ -73,13 +74,15 @@ pub fn policy_view(state: &AppState) -> serde_json::Value {
         .collect();
     json!({
         "preset": effective.preset,
-        "summary": summary(&effective),
+        "summary": summary(effective),
         "broken": effective.preset.is_broken(),
         "fields": effective.fields,
         "api_url": state.public_url(),
         "alt_url": state.alt_url(),
         "switchable": state.lab_secret().is_some(),
         "presets": presets,
+        "generation": in_force.generation,
+        "instance": state.instance().to_string(),
     })
 }
 

@@ -63,13 +63,17 @@ pub struct ApiConfig {
 pub struct PolicyInForce {
     pub effective: Arc<EffectivePolicy>,
     pub values: PreparedValues,
+    /// 0 at start-up, one more at each switch. A page that hears of the policy both from an
+    /// answer and from the event stream keeps the higher: an answer can be older than an event.
+    pub generation: u64,
 }
 
 impl PolicyInForce {
-    fn new(effective: EffectivePolicy) -> Self {
+    fn new(effective: EffectivePolicy, generation: u64) -> Self {
         PolicyInForce {
             values: PreparedValues::new(&effective.policy),
             effective: Arc::new(effective),
+            generation,
         }
     }
 }
@@ -83,6 +87,8 @@ pub struct AppState {
 struct Inner {
     /// The policy in force; subscribers (the live event stream) hear of every switch.
     policy: tokio::sync::watch::Sender<Arc<PolicyInForce>>,
+    /// Tells this run of the API from the next (generations start again at 0 after a restart).
+    instance: u64,
     journal: Journal,
     public_url: String,
     alt_url: String,
@@ -100,7 +106,11 @@ impl AppState {
             inner: Arc::new(Inner {
                 policy: tokio::sync::watch::Sender::new(Arc::new(PolicyInForce::new(
                     config.policy,
+                    0,
                 ))),
+                instance: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos() as u64),
                 journal: Journal::new(JOURNAL_CAPACITY),
                 public_url: config.public_url,
                 alt_url: config.alt_url,
@@ -130,9 +140,15 @@ impl AppState {
 
     /// Replaces the policy in force; requests already inside the engine finish with the old one.
     pub fn set_policy(&self, policy: EffectivePolicy) {
-        self.inner
-            .policy
-            .send_replace(Arc::new(PolicyInForce::new(policy)));
+        // Under the watch's lock, so that two switches at once get two generations.
+        self.inner.policy.send_modify(|in_force| {
+            *in_force = Arc::new(PolicyInForce::new(policy, in_force.generation + 1));
+        });
+    }
+
+    /// Tells this run of the API from another one.
+    pub fn instance(&self) -> u64 {
+        self.inner.instance
     }
 
     pub fn trusted_origin(&self) -> &str {

@@ -169,10 +169,16 @@ async fn switch(
         Ok(policy) => {
             tracing::info!(preset = policy.preset.name(), "policy switched at runtime");
             state.set_policy(policy);
-            let effective = state.policy();
+            let in_force = state.policy_in_force();
+            let effective = &in_force.effective;
             (
                 StatusCode::OK,
-                Json(json!({ "preset": effective.preset, "fields": effective.fields })),
+                Json(json!({
+                    "preset": effective.preset,
+                    "fields": effective.fields,
+                    "generation": in_force.generation,
+                    "instance": state.instance().to_string(),
+                })),
             )
                 .into_response()
         }
