@@ -90,7 +90,7 @@ export class PolicyPanel {
     // An answer can arrive after an event of a later switch: of one run of the API, keep the
     // higher generation (a restarted API counts from 0 again, under another instance).
     if (previous && policy.instance === previous.instance && policy.generation < previous.generation) return;
-    // A switch answers {preset, fields} only: keep what it does not repeat.
+    // A switch answers {preset, fields, generation, instance} only: keep what it does not repeat.
     this.policy = { ...(previous ?? {}), ...policy };
     const p = this.policy;
     this.el.preset.textContent = p.preset ?? '(custom)';
