@@ -34,27 +34,36 @@ fn loopback(url: &str) -> String {
 }
 
 /// The lab on ephemeral ports, and its trusted page in Chromium with the event stream open.
-async fn open_trusted_page() -> (RunningLab, Browser, LabPage) {
+/// With `hold`, the API's answers to that route (a path) are held from before the page loads,
+/// and every one the page asked for by then has arrived at DevTools.
+async fn open_trusted_page(
+    hold: Option<&str>,
+) -> (RunningLab, Browser, LabPage, Option<HeldAnswers>) {
     let lab = cors_lab::start_ephemeral(PolicyArgs::default())
         .await
         .unwrap();
     let browser = Browser::launch().await.expect("Chromium starts");
-    let page = browser
-        .new_page(&lab.trusted_url)
-        .await
-        .expect("the page opens");
+    let page = browser.new_page("about:blank").await.expect("a tab opens");
+    let held = match hold {
+        Some(route) => Some(HeldAnswers::start(&page, route).await),
+        None => None,
+    };
+    page.goto(&lab.trusted_url).await.expect("the page opens");
     page.wait_for(
         "document.getElementById('journal-status').dataset.status === 'live'",
         Duration::from_secs(20),
     )
     .await
     .expect("the event stream opens");
-    (lab, browser, page)
+    if let Some(held) = &held {
+        held.wait_all(&page).await;
+    }
+    (lab, browser, page, held)
 }
 
 #[tokio::test]
 async fn the_live_panel_ends_with_the_newest_entries_after_a_burst() {
-    let (lab, browser, page) = open_trusted_page().await;
+    let (lab, browser, page, _) = open_trusted_page(None).await;
 
     let api = loopback(&lab.api_url);
     let client = reqwest::Client::new();
@@ -118,7 +127,7 @@ async fn the_live_panel_ends_with_the_newest_entries_after_a_burst() {
 /// panel.
 #[tokio::test]
 async fn a_blocked_chip_names_the_error_and_wraps_between_its_words() {
-    let (lab, browser, page) = open_trusted_page().await;
+    let (lab, browser, page, _) = open_trusted_page(None).await;
 
     // A preflight for a header the strict policy does not list, as Chromium would send it.
     let response = reqwest::Client::new()
@@ -160,6 +169,7 @@ async fn a_blocked_chip_names_the_error_and_wraps_between_its_words() {
 /// The API's answers to one route, held by DevTools (`Fetch`, response stage) where the page
 /// cannot see them yet: the API has answered, the page's `fetch` is still waiting.
 struct HeldAnswers {
+    route: String,
     cdp: Page,
     held: Arc<Mutex<Vec<RequestId>>>,
     task: tokio::task::JoinHandle<()>,
@@ -189,11 +199,17 @@ impl HeldAnswers {
                 }
             }
         });
-        HeldAnswers { cdp, held, task }
+        HeldAnswers {
+            route: route.to_string(),
+            cdp,
+            held,
+            task,
+        }
     }
 
-    /// Waits until every request to `route` the page has made is answered and held.
-    async fn wait_all(&self, page: &LabPage, route: &str) {
+    /// Waits until every request to the route the page has made is answered and held.
+    async fn wait_all(&self, page: &LabPage) {
+        let route = self.route.as_str();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let asked = page.requests_matching(route).len();
@@ -210,7 +226,7 @@ impl HeldAnswers {
     }
 
     /// Lets the page have the held answers, and waits until it has read them.
-    async fn release(self, page: &LabPage, route: &str) {
+    async fn release(self, page: &LabPage) {
         self.task.abort();
         let ids: Vec<RequestId> = self.held.lock().unwrap().drain(..).collect();
         for id in ids {
@@ -219,7 +235,7 @@ impl HeldAnswers {
                 .await
                 .unwrap();
         }
-        page.wait_network_settled(route, Duration::from_secs(20))
+        page.wait_network_settled(&self.route, Duration::from_secs(20))
             .await
             .unwrap_or_else(|e| panic!("the held answers should arrive: {e}"));
         // The page's script reads the body after the network is done with it.
@@ -229,32 +245,14 @@ impl HeldAnswers {
     }
 }
 
-/// The lab, and its trusted page loading with the answers to `route` held.
-async fn open_with_answers_held(route: &str) -> (RunningLab, Browser, LabPage, HeldAnswers) {
-    let lab = cors_lab::start_ephemeral(PolicyArgs::default())
-        .await
-        .unwrap();
-    let browser = Browser::launch().await.expect("Chromium starts");
-    let page = browser.new_page("about:blank").await.expect("a tab opens");
-    let held = HeldAnswers::start(&page, route).await;
-    page.goto(&lab.trusted_url).await.expect("the page opens");
-    page.wait_for(
-        "document.getElementById('journal-status').dataset.status === 'live'",
-        Duration::from_secs(20),
-    )
-    .await
-    .expect("the event stream opens");
-    held.wait_all(&page, route).await;
-    (lab, browser, page, held)
-}
-
 /// The page loads the journal when its event stream opens. An answer that left the API before
 /// an exchange the stream then shows is older than the panel, not a sign that the API
 /// restarted: the streamed entry stays. (The panel once took it for a restart and emptied
 /// itself.)
 #[tokio::test]
 async fn a_journal_answer_older_than_the_stream_keeps_the_streamed_entries() {
-    let (lab, browser, page, held) = open_with_answers_held("/_lab/journal").await;
+    let (lab, browser, page, held) = open_trusted_page(Some("/_lab/journal")).await;
+    let held = held.expect("answers held");
 
     // An exchange after those answers: the stream shows it at once.
     let response = reqwest::Client::new()
@@ -268,7 +266,7 @@ async fn a_journal_answer_older_than_the_stream_keeps_the_streamed_entries() {
         .some((e) => e.textContent.includes('older-1'))";
     let streamed = page.wait_for(STREAMED, Duration::from_secs(20)).await;
 
-    held.release(&page, "/_lab/journal").await;
+    held.release(&page).await;
     let kept = page.evaluate_json(STREAMED).await.unwrap();
     let count = page
         .evaluate_json("document.getElementById('journal-count').textContent")
@@ -288,7 +286,8 @@ async fn a_journal_answer_older_than_the_stream_keeps_the_streamed_entries() {
 /// answer that left the API before the switch must not put the old policy back on the page.
 #[tokio::test]
 async fn a_policy_answer_older_than_a_switch_does_not_undo_it() {
-    let (lab, browser, page, held) = open_with_answers_held("/_lab/policy").await;
+    let (lab, browser, page, held) = open_trusted_page(Some("/_lab/policy")).await;
+    let held = held.expect("answers held");
 
     // Another page switches the policy (as the trusted page does, with the secret).
     let response = reqwest::Client::new()
@@ -308,7 +307,7 @@ async fn a_policy_answer_older_than_a_switch_does_not_undo_it() {
         )
         .await;
 
-    held.release(&page, "/_lab/policy").await;
+    held.release(&page).await;
     let shown = page.evaluate_json(PRESET).await.unwrap();
     let _ = browser.close().await;
     lab.stop().await.unwrap();
