@@ -8,7 +8,8 @@
 //!    policy refuses, so allowed and refused origins can be compared side by side.
 //!
 //! [`run`] starts all three on listeners the caller bound, and stops them together.
-//! [`start_ephemeral`] does the same on loopback ports the OS picks, for tests.
+//! [`start_ephemeral`] does the same on loopback ports the OS picks, for tests
+//! ([`bind_ephemeral`] only binds them and makes the configuration).
 
 use std::future::Future;
 
@@ -197,10 +198,12 @@ impl RunningLab {
     }
 }
 
-/// Starts the lab on three ports the OS picks, with the policy from `policy` (the same values
-/// the `CORS_*` variables take). The trusted page and the API are on `localhost`, the untrusted
-/// page on `127.0.0.1`: two different sites, as with the default ports.
-pub async fn start_ephemeral(policy: PolicyArgs) -> Result<RunningLab, ConfigErrors> {
+/// Binds the lab's three listeners on loopback ports the OS picks, and makes its configuration
+/// for them, with the policy from `policy` (the same values the `CORS_*` variables take). The
+/// trusted page and the API are on `localhost`, the untrusted page on `127.0.0.1`: two
+/// different sites, as with the default ports. [`start_ephemeral`] runs them; a test that
+/// stops and starts one server alone runs them itself.
+pub async fn bind_ephemeral(policy: PolicyArgs) -> Result<(Listeners, LabConfig), ConfigErrors> {
     let bind = || async {
         TcpListener::bind("127.0.0.1:0")
             .await
@@ -230,14 +233,22 @@ pub async fn start_ephemeral(policy: PolicyArgs) -> Result<RunningLab, ConfigErr
         policy,
     };
     let (_, config) = args.resolve()?;
+    Ok((listeners, config))
+}
+
+/// Starts the lab on three ports the OS picks (see [`bind_ephemeral`]).
+pub async fn start_ephemeral(policy: PolicyArgs) -> Result<RunningLab, ConfigErrors> {
+    let (listeners, config) = bind_ephemeral(policy).await?;
+    let urls = config.trusted.clone();
+    let api_alt_url = config.api.alt_url.clone();
     let lab_secret = config.api.lab_secret.clone().unwrap_or_default();
     let stop = CancellationToken::new();
     let task = tokio::spawn(run(listeners, config, stop.clone().cancelled_owned()));
     Ok(RunningLab {
-        trusted_url: args.origins.trusted_origin,
-        untrusted_url: args.untrusted.untrusted_origin,
-        api_url: args.origins.api_url,
-        api_alt_url: args.alt.api_alt_url,
+        trusted_url: urls.trusted_url,
+        untrusted_url: urls.untrusted_url,
+        api_url: urls.api_url,
+        api_alt_url,
         lab_secret,
         stop,
         task,

@@ -140,8 +140,8 @@ async function main() {
       const id = scenarioForRun(run);
       return id ? verdictMode(byId.get(id)) : null;
     },
+    // The stream opens with the policy in force (also after a reconnect), then one per switch.
     onPolicy: (policy) => policyPanel.set(policy, { source: 'event' }),
-    onReconnect: () => policyPanel.load(),
   });
 
   // The workflow diagram at the top follows the last run.

@@ -207,11 +207,12 @@ export function cacheNoteFor(entry, entries, mode = 'omit') {
 /**
  * The live journal panel: initial list from /_lab/journal, then the event stream.
  * `scenarioForRun(run)` → the scenario id of a run (run ids start with it), or '';
- * `modeForRun(run)` → its credentials mode, or null; `onPolicy(policy)` gets `event: policy`.
+ * `modeForRun(run)` → its credentials mode, or null; `onPolicy(policy)` gets `event: policy`
+ * (the stream's first event, and one after each switch).
  */
 export class JournalPanel {
   constructor({ apiUrl, list, empty, status, clearButton, count, filters = {}, modeForRun = () => null,
-    scenarioForRun = () => '', onPolicy = () => {}, onReconnect = () => {} }) {
+    scenarioForRun = () => '', onPolicy = () => {} }) {
     this.apiUrl = String(apiUrl).replace(/\/+$/, '');
     this.list = list;
     this.empty = empty;
@@ -221,12 +222,12 @@ export class JournalPanel {
     this.modeForRun = modeForRun;
     this.scenarioForRun = scenarioForRun;
     this.onPolicy = onPolicy;
-    this.onReconnect = onReconnect;
     this.items = []; // { id, entry, node }, newest (highest id) first
     this.ids = new Set();
     this.clearedBelow = 0; // entries with id <= this were cleared from the view
     this.skipped = 0; // entries the event stream left out (its `gap` events), shown in the status
     this.catchUp = null; // the pending reload of the journal after a gap
+    this.instance = undefined; // the run of the API the entries shown come from
     clearButton?.addEventListener('click', () => this.clear());
     for (const select of Object.values(filters)) select?.addEventListener('change', () => this.applyFilters());
   }
@@ -247,22 +248,31 @@ export class JournalPanel {
   }
 
   async loadInitial() {
-    // The newest entry shown when the request goes out. Entries the event stream adds while the
-    // answer is on its way are newer than the answer knows of: they must not look like a restart.
-    const shownBefore = Math.max(this.items[0]?.id ?? 0, this.clearedBelow);
     try {
       const res = await fetch(`${this.apiUrl}/_lab/journal`, { cache: 'no-store' });
       if (!res.ok) throw new Error(`status ${res.status}`);
       const entries = await res.json();
       if (!Array.isArray(entries)) throw new Error('not a list');
-      // After a reconnect: a journal whose newest id is below what is shown means the API restarted
-      // (ids start again at 1), so start the view afresh.
-      const newest = entries.reduce((m, e) => Math.max(m, e.id ?? 0), 0);
-      if (newest < shownBefore) this.reset();
       // Oldest first, so that each entry's cache note sees the entries before it.
       for (const e of entries.slice(0, MAX_ENTRIES).reverse()) this.add(e);
     } catch (e) {
       this.setStatus('error', `journal unavailable (${e.message ?? e})`);
+    }
+  }
+
+  /**
+   * The stream opens with the policy of the API's current run (its `instance`). Journal ids
+   * start again at 1 when the API restarts, so after another run the entries shown are
+   * another journal's, whose ids the new one reuses: start the view afresh and load the new
+   * journal. (An id alone cannot tell: the new run may already have recorded as many.)
+   */
+  sawInstance(instance) {
+    if (instance === undefined) return;
+    const restarted = this.instance !== undefined && instance !== this.instance;
+    this.instance = instance;
+    if (restarted) {
+      this.reset();
+      this.loadInitial();
     }
   }
 
@@ -273,17 +283,13 @@ export class JournalPanel {
     }
     this.setStatus('connecting', 'connecting…');
     const es = new EventSource(`${this.apiUrl}/_lab/events`);
-    let hadError = false;
     es.addEventListener('open', () => {
       this.setStatus('live', 'live');
       // Whatever was recorded before the stream was open (or while it was down) comes from the
       // journal itself; entries already shown are skipped by id.
       this.loadInitial();
-      if (hadError) this.onReconnect();
-      hadError = false;
     });
     es.addEventListener('error', () => {
-      hadError = true;
       if (es.readyState === EventSource.CLOSED) this.setStatus('error', 'disconnected');
       else this.setStatus('connecting', 'reconnecting…');
     });
@@ -319,6 +325,7 @@ export class JournalPanel {
         console.warn('CORS Lab: unreadable policy event', e, ev.data);
         return;
       }
+      this.sawInstance(policy?.instance);
       this.onPolicy(policy);
     });
     this.source = es;

@@ -101,7 +101,12 @@ export class PolicyPanel {
     this.showSwitch();
     this.showBrokenList();
     const same = previous && previous.preset === p.preset && JSON.stringify(previous.fields) === JSON.stringify(p.fields);
-    if (source !== 'load' && previous && !(source === 'event' && same)) {
+    // A new run of the API (the learner restarted it, e.g. with another CORS_PRESET): not a switch.
+    const restarted = previous?.instance !== undefined && policy.instance !== undefined && policy.instance !== previous.instance;
+    if (restarted) {
+      const was = previous.preset !== p.preset ? ` (was ${previous.preset ?? 'custom'})` : '';
+      this.el.updated.textContent = `The API restarted at ${formatClock(Date.now())}, with preset ${p.preset ?? '(custom)'}${was}.`;
+    } else if (source !== 'load' && previous && !(source === 'event' && same)) {
       const changed = previous.preset !== p.preset ? ` from ${previous.preset} to ${p.preset}` : '';
       this.el.updated.textContent = `Policy switched${changed} at ${formatClock(Date.now())}${source === 'event' ? ' (seen on the live stream, from any page)' : ''}.`;
     }

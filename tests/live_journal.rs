@@ -1,6 +1,7 @@
 //! The page's live panels, fed by the API's event stream, in headless Chromium: the journal
-//! under a burst, how it shows a blocked exchange, and both the journal and the policy panel
-//! when an answer of the API arrives after a newer event.
+//! under a burst, how it shows a blocked exchange, both the journal and the policy panel when
+//! an answer of the API arrives after a newer event, and the journal when the API restarts
+//! while the page stays open.
 //!
 //! Under load the API's event stream sends a sample of the newest entries and a `gap` event
 //! counting the rest (`api_server::live`); the page must say so and catch up from
@@ -11,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use api_server::cli::PolicyArgs;
 use browser_harness::chromiumoxide::cdp::browser_protocol::fetch::{
-    ContinueResponseParams, EnableParams, EventRequestPaused, RequestId, RequestPattern,
-    RequestStage,
+    ContinueRequestParams, ContinueResponseParams, EnableParams, EventRequestPaused, RequestId,
+    RequestPattern, RequestStage,
 };
 use browser_harness::chromiumoxide::Page;
 use browser_harness::{Browser, LabPage};
@@ -317,4 +318,194 @@ async fn a_policy_answer_older_than_a_switch_does_not_undo_it() {
         shown, "permissive",
         "the page should keep the switched policy"
     );
+}
+
+/// One run of the API on a listener, stopped on its own (the page servers keep running).
+struct ApiRun {
+    stop: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl ApiRun {
+    fn start(listener: tokio::net::TcpListener, config: api_server::ApiConfig) -> ApiRun {
+        let stop = tokio_util::sync::CancellationToken::new();
+        let task = tokio::spawn(api_server::run(
+            listener,
+            config,
+            stop.clone().cancelled_owned(),
+        ));
+        ApiRun { stop, task }
+    }
+
+    async fn stop(self) {
+        self.stop.cancel();
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+/// The README switches the policy by restarting the lab (`CORS_PRESET=… cargo run`), and the
+/// page may stay open meanwhile. A new run of the API numbers its journal from 1 again, so an
+/// id the panel shows can be another run's. The panel must then show the new run's entries
+/// only, even when the new run has recorded as many as the panel showed before the page hears
+/// of it. (It once kept the old run's entries in place of the new ones with the same ids.)
+#[tokio::test]
+async fn after_the_api_restarts_the_panel_shows_the_new_runs_entries_only() {
+    let (listeners, config) = cors_lab::bind_ephemeral(PolicyArgs::default())
+        .await
+        .unwrap();
+    let api_addr = listeners.api.local_addr().unwrap();
+    let pages = tokio_util::sync::CancellationToken::new();
+    let trusted = tokio::spawn(origin_server::run(
+        listeners.trusted,
+        config.trusted.clone(),
+        pages.clone().cancelled_owned(),
+    ));
+    let first = ApiRun::start(listeners.api, config.api.clone());
+    let (trusted_url, api) = (
+        config.trusted.trusted_url.clone(),
+        loopback(&config.api.public_url),
+    );
+
+    let browser = Browser::launch().await.expect("Chromium starts");
+    let page = browser
+        .new_page(&trusted_url)
+        .await
+        .expect("the page opens");
+    page.wait_for(
+        "document.getElementById('journal-status').dataset.status === 'live'",
+        Duration::from_secs(20),
+    )
+    .await
+    .expect("the event stream opens");
+    let client = reqwest::Client::new();
+    let exchange = |run: String| {
+        let request = client
+            .get(format!("{api}/api/items?run={run}"))
+            .header("origin", &trusted_url);
+        async move {
+            let response = request.send().await.expect("the API answers");
+            assert_eq!(response.status(), 200);
+        }
+    };
+    const SHOWN_RUNS: &str =
+        "JSON.stringify([...document.querySelectorAll('#journal-list .entry')]\
+        .map((e) => e.dataset.run))";
+    for i in 1..=2 {
+        exchange(format!("first-{i}")).await;
+    }
+    page.wait_for(
+        &format!("{SHOWN_RUNS} === '[\"first-2\",\"first-1\"]'"),
+        Duration::from_secs(20),
+    )
+    .await
+    .expect("the panel shows the first run's exchanges");
+
+    // The page's journal requests wait in DevTools until the new run has recorded more
+    // exchanges than the panel shows: the order in which a slow page would hear of them.
+    let held = HeldRequests::start(&page, "/_lab/journal").await;
+    first.stop().await;
+    let second = ApiRun::start(
+        tokio::net::TcpListener::bind(api_addr).await.unwrap(),
+        config.api.clone(),
+    );
+    held.wait_for_one().await;
+    for i in 1..=3 {
+        exchange(format!("second-{i}")).await;
+    }
+    held.release().await;
+
+    let expected = r#"["second-3","second-2","second-1"]"#;
+    let caught_up = page
+        .wait_for(
+            &format!("{SHOWN_RUNS} === '{expected}'"),
+            Duration::from_secs(20),
+        )
+        .await;
+    let shown = page.evaluate_json(SHOWN_RUNS).await.unwrap();
+    let updated = page
+        .evaluate_json("document.getElementById('policy-updated').textContent")
+        .await
+        .unwrap();
+    let _ = browser.close().await;
+    second.stop().await;
+    pages.cancel();
+    trusted.await.unwrap().unwrap();
+
+    caught_up.unwrap_or_else(|e| {
+        panic!("after the restart the panel should show {expected}, shows {shown}: {e}")
+    });
+    // The policy panel tells a restart from a switch.
+    let updated = updated.as_str().unwrap_or_default();
+    assert!(
+        updated.starts_with("The API restarted at ") && updated.ends_with(", with preset strict."),
+        "{updated}"
+    );
+}
+
+/// The page's requests to one route, held by DevTools (`Fetch`, request stage) before they
+/// reach the server; once released, later ones go through at once.
+struct HeldRequests {
+    cdp: Page,
+    state: Arc<Mutex<(bool, Vec<RequestId>)>>,
+}
+
+impl HeldRequests {
+    async fn start(page: &LabPage, route: &str) -> HeldRequests {
+        let cdp = page.cdp_page().clone();
+        let mut paused = cdp.event_listener::<EventRequestPaused>().await.unwrap();
+        cdp.execute(EnableParams {
+            patterns: Some(vec![RequestPattern {
+                url_pattern: Some(format!("*{route}")),
+                resource_type: None,
+                request_stage: Some(RequestStage::Request),
+            }]),
+            handle_auth_requests: None,
+        })
+        .await
+        .unwrap();
+        // (released, held): after the release, a request is let go as soon as it is seen.
+        let state = Arc::new(Mutex::new((false, Vec::new())));
+        tokio::spawn({
+            let (cdp, state) = (cdp.clone(), state.clone());
+            async move {
+                while let Some(event) = paused.next().await {
+                    let go = {
+                        let mut s = state.lock().unwrap();
+                        if !s.0 {
+                            s.1.push(event.request_id.clone());
+                        }
+                        s.0
+                    };
+                    if go {
+                        let _ = cdp
+                            .execute(ContinueRequestParams::new(event.request_id.clone()))
+                            .await;
+                    }
+                }
+            }
+        });
+        HeldRequests { cdp, state }
+    }
+
+    async fn wait_for_one(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.state.lock().unwrap().1.is_empty() {
+            assert!(Instant::now() < deadline, "the page asked for nothing");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn release(&self) {
+        let ids = {
+            let mut s = self.state.lock().unwrap();
+            s.0 = true;
+            std::mem::take(&mut s.1)
+        };
+        for id in ids {
+            self.cdp
+                .execute(ContinueRequestParams::new(id))
+                .await
+                .unwrap();
+        }
+    }
 }

@@ -7,7 +7,10 @@
 //! * `entry` — one journal entry, the same JSON as in `GET /_lab/journal`;
 //! * `gap` — `{"skipped": N}`: N entries were recorded that this stream will not send (see
 //!   below); the page reloads `GET /_lab/journal` to catch up;
-//! * `policy` — the policy in force, after each runtime switch.
+//! * `policy` — the policy in force: first of all when the stream opens, then after each
+//!   runtime switch. The first one names the run of the API (its `instance`): journal ids
+//!   start again at 1 when the API restarts, so a page that reconnects learns from it whether
+//!   the entries it shows are still this run's.
 //!
 //! A stream pulls from the journal's ring at its own pace instead of being pushed every entry.
 //! When it has sent everything it waits, and the next entry is sent at once; while entries keep
@@ -41,14 +44,23 @@ pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// The `GET /_lab/events` response: entries and policy switches until the server shuts down.
 pub fn events(state: &AppState) -> Response {
     let entries = entry_chunks(state.clone());
-    let policies = WatchStream::from_changes(state.policy_changes()).map({
+    let policy_event = {
         let state = state.clone();
-        move |_| {
-            let policy = crate::lab::policy_view(&state).to_string();
-            Bytes::from(event("policy", &policy))
+        move || {
+            Bytes::from(event(
+                "policy",
+                &crate::lab::policy_view(&state).to_string(),
+            ))
         }
+    };
+    // Watched before the opening event is made: a switch in between is sent twice, not lost.
+    let switches = WatchStream::from_changes(state.policy_changes()).map({
+        let policy_event = policy_event.clone();
+        move |_| policy_event()
     });
-    let stream = futures::stream::select(entries, policies)
+    let opening = futures::stream::once(std::future::ready(policy_event()));
+    let stream = opening
+        .chain(futures::stream::select(entries, switches))
         .take_until(state.shutdown_token().clone().cancelled_owned())
         .map(Ok::<_, Infallible>);
     let mut response = Body::from_stream(stream).into_response();

@@ -502,16 +502,42 @@ async fn next_chunk(events: &mut reqwest::Response) -> String {
     String::from_utf8_lossy(&chunk).into_owned()
 }
 
+/// Reads an event stream up to the end of the next `count` events.
+async fn next_events(events: &mut reqwest::Response, count: usize) -> String {
+    let mut text = String::new();
+    while text.matches("\n\n").count() < count {
+        text.push_str(&next_chunk(events).await);
+    }
+    text
+}
+
+/// The stream opens with the policy in force, which names this run of the API, and then sends
+/// each new entry.
 #[tokio::test]
-async fn live_events_stream_new_entries() {
+async fn live_events_open_with_the_policy_then_stream_new_entries() {
     let api = start(&[]).await;
+    let policy: serde_json::Value = api
+        .client
+        .get(format!("{}/_lab/policy", api.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let mut events = open_events(&api).await;
+    let opening = next_events(&mut events, 1).await;
+    let data = opening
+        .strip_prefix("event: policy\ndata: ")
+        .and_then(|rest| rest.strip_suffix("\n\n"))
+        .unwrap_or_else(|| panic!("the first event should be the policy: {opening}"));
+    let opening: serde_json::Value = serde_json::from_str(data).unwrap();
+    assert_eq!(opening["instance"], policy["instance"], "{opening}");
+    assert_eq!(opening["preset"], "strict", "{opening}");
+
     api.send("GET", "/api/items?run=sse1", &[("origin", LAB)])
         .await;
-    let mut text = String::new();
-    while !text.contains("\n\n") {
-        text.push_str(&next_chunk(&mut events).await);
-    }
+    let text = next_events(&mut events, 1).await;
     assert!(text.starts_with("event: entry\ndata: "), "{text}");
     assert!(text.contains("\"run\":\"sse1\""), "{text}");
 }
