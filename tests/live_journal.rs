@@ -15,6 +15,7 @@ use browser_harness::chromiumoxide::cdp::browser_protocol::fetch::{
     ContinueRequestParams, ContinueResponseParams, EnableParams, EventRequestPaused, RequestId,
     RequestPattern, RequestStage,
 };
+use browser_harness::chromiumoxide::listeners::EventStream;
 use browser_harness::chromiumoxide::Page;
 use browser_harness::{Browser, LabPage};
 use cors_lab::RunningLab;
@@ -167,6 +168,28 @@ async fn a_blocked_chip_names_the_error_and_wraps_between_its_words() {
     assert_eq!(chip["breaks"], 4, "{chip}");
 }
 
+/// From now on DevTools pauses the page's requests to `route` (a path) at `stage`, and says
+/// which in the events.
+async fn pause_route(
+    page: &LabPage,
+    route: &str,
+    stage: RequestStage,
+) -> (Page, EventStream<EventRequestPaused>) {
+    let cdp = page.cdp_page().clone();
+    let paused = cdp.event_listener::<EventRequestPaused>().await.unwrap();
+    cdp.execute(EnableParams {
+        patterns: Some(vec![RequestPattern {
+            url_pattern: Some(format!("*{route}")),
+            resource_type: None,
+            request_stage: Some(stage),
+        }]),
+        handle_auth_requests: None,
+    })
+    .await
+    .unwrap();
+    (cdp, paused)
+}
+
 /// The API's answers to one route, held by DevTools (`Fetch`, response stage) where the page
 /// cannot see them yet: the API has answered, the page's `fetch` is still waiting.
 struct HeldAnswers {
@@ -179,18 +202,7 @@ struct HeldAnswers {
 impl HeldAnswers {
     /// Holds the answers to `route` (a path) from now on; call before the page loads.
     async fn start(page: &LabPage, route: &str) -> HeldAnswers {
-        let cdp = page.cdp_page().clone();
-        let mut paused = cdp.event_listener::<EventRequestPaused>().await.unwrap();
-        cdp.execute(EnableParams {
-            patterns: Some(vec![RequestPattern {
-                url_pattern: Some(format!("*{route}")),
-                resource_type: None,
-                request_stage: Some(RequestStage::Response),
-            }]),
-            handle_auth_requests: None,
-        })
-        .await
-        .unwrap();
+        let (cdp, mut paused) = pause_route(page, route, RequestStage::Response).await;
         let held = Arc::new(Mutex::new(Vec::new()));
         let task = tokio::spawn({
             let held = held.clone();
@@ -320,23 +332,62 @@ async fn a_policy_answer_older_than_a_switch_does_not_undo_it() {
     );
 }
 
-/// One run of the API on a listener, stopped on its own (the page servers keep running).
+/// The trusted page's server alone, in a lab whose API the test starts and stops itself, each
+/// run of it on the same port ([`SplitLab::start_api`]).
+struct SplitLab {
+    config: cors_lab::LabConfig,
+    api_addr: std::net::SocketAddr,
+    stop: tokio_util::sync::CancellationToken,
+    page_server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl SplitLab {
+    /// The page server runs; nothing listens on the API's port yet.
+    async fn start() -> SplitLab {
+        let (listeners, config) = cors_lab::bind_ephemeral(PolicyArgs::default())
+            .await
+            .unwrap();
+        let api_addr = listeners.api.local_addr().unwrap();
+        drop(listeners.api);
+        let stop = tokio_util::sync::CancellationToken::new();
+        let page_server = tokio::spawn(origin_server::run(
+            listeners.trusted,
+            config.trusted.clone(),
+            stop.clone().cancelled_owned(),
+        ));
+        SplitLab {
+            config,
+            api_addr,
+            stop,
+            page_server,
+        }
+    }
+
+    /// A new run of the API on its port.
+    async fn start_api(&self) -> ApiRun {
+        let listener = tokio::net::TcpListener::bind(self.api_addr).await.unwrap();
+        let stop = tokio_util::sync::CancellationToken::new();
+        let task = tokio::spawn(api_server::run(
+            listener,
+            self.config.api.clone(),
+            stop.clone().cancelled_owned(),
+        ));
+        ApiRun { stop, task }
+    }
+
+    async fn stop(self) {
+        self.stop.cancel();
+        self.page_server.await.unwrap().unwrap();
+    }
+}
+
+/// One run of the API, stopped on its own.
 struct ApiRun {
     stop: tokio_util::sync::CancellationToken,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl ApiRun {
-    fn start(listener: tokio::net::TcpListener, config: api_server::ApiConfig) -> ApiRun {
-        let stop = tokio_util::sync::CancellationToken::new();
-        let task = tokio::spawn(api_server::run(
-            listener,
-            config,
-            stop.clone().cancelled_owned(),
-        ));
-        ApiRun { stop, task }
-    }
-
     async fn stop(self) {
         self.stop.cancel();
         self.task.await.unwrap().unwrap();
@@ -350,17 +401,9 @@ impl ApiRun {
 /// of it. (It once kept the old run's entries in place of the new ones with the same ids.)
 #[tokio::test]
 async fn after_the_api_restarts_the_panel_shows_the_new_runs_entries_only() {
-    let (listeners, config) = cors_lab::bind_ephemeral(PolicyArgs::default())
-        .await
-        .unwrap();
-    let api_addr = listeners.api.local_addr().unwrap();
-    let pages = tokio_util::sync::CancellationToken::new();
-    let trusted = tokio::spawn(origin_server::run(
-        listeners.trusted,
-        config.trusted.clone(),
-        pages.clone().cancelled_owned(),
-    ));
-    let first = ApiRun::start(listeners.api, config.api.clone());
+    let lab = SplitLab::start().await;
+    let config = &lab.config;
+    let first = lab.start_api().await;
     let (trusted_url, api) = (
         config.trusted.trusted_url.clone(),
         loopback(&config.api.public_url),
@@ -404,10 +447,7 @@ async fn after_the_api_restarts_the_panel_shows_the_new_runs_entries_only() {
     // exchanges than the panel shows: the order in which a slow page would hear of them.
     let held = HeldRequests::start(&page, "/_lab/journal").await;
     first.stop().await;
-    let second = ApiRun::start(
-        tokio::net::TcpListener::bind(api_addr).await.unwrap(),
-        config.api.clone(),
-    );
+    let second = lab.start_api().await;
     held.wait_for_one().await;
     for i in 1..=3 {
         exchange(format!("second-{i}")).await;
@@ -428,8 +468,7 @@ async fn after_the_api_restarts_the_panel_shows_the_new_runs_entries_only() {
         .unwrap();
     let _ = browser.close().await;
     second.stop().await;
-    pages.cancel();
-    trusted.await.unwrap().unwrap();
+    lab.stop().await;
 
     caught_up.unwrap_or_else(|e| {
         panic!("after the restart the panel should show {expected}, shows {shown}: {e}")
@@ -451,18 +490,7 @@ struct HeldRequests {
 
 impl HeldRequests {
     async fn start(page: &LabPage, route: &str) -> HeldRequests {
-        let cdp = page.cdp_page().clone();
-        let mut paused = cdp.event_listener::<EventRequestPaused>().await.unwrap();
-        cdp.execute(EnableParams {
-            patterns: Some(vec![RequestPattern {
-                url_pattern: Some(format!("*{route}")),
-                resource_type: None,
-                request_stage: Some(RequestStage::Request),
-            }]),
-            handle_auth_requests: None,
-        })
-        .await
-        .unwrap();
+        let (cdp, mut paused) = pause_route(page, route, RequestStage::Request).await;
         // (released, held): after the release, a request is let go as soon as it is seen.
         let state = Arc::new(Mutex::new((false, Vec::new())));
         tokio::spawn({
@@ -508,4 +536,48 @@ impl HeldRequests {
                 .unwrap();
         }
     }
+}
+
+/// A page opened while the API is not running (only the page server started, or the API
+/// still starting) says so, and catches up by itself once the API runs: the policy panel fills
+/// in from the event stream's opening event and the journal goes live.
+#[tokio::test]
+async fn a_page_opened_before_the_api_catches_up_when_it_starts() {
+    // Nothing listens on the API's port until the API starts below.
+    let lab = SplitLab::start().await;
+
+    let browser = Browser::launch().await.expect("Chromium starts");
+    let page = browser
+        .new_page(&lab.config.trusted.trusted_url)
+        .await
+        .expect("the page opens");
+    const PRESET: &str = "document.getElementById('policy-preset').textContent";
+    let unavailable = page
+        .wait_for(&format!("{PRESET} === 'unknown'"), Duration::from_secs(20))
+        .await;
+
+    let api = lab.start_api().await;
+    let caught_up = page
+        .wait_for(
+            &format!(
+                "{PRESET} === 'strict' && \
+                 document.getElementById('journal-status').dataset.status === 'live'"
+            ),
+            Duration::from_secs(20),
+        )
+        .await;
+    let shown = page
+        .evaluate_json(&format!(
+            "[{PRESET}, document.getElementById('journal-status').textContent]"
+        ))
+        .await
+        .unwrap();
+    let _ = browser.close().await;
+    api.stop().await;
+    lab.stop().await;
+
+    unavailable.unwrap_or_else(|e| panic!("the page should say the API is not there: {e}"));
+    caught_up.unwrap_or_else(|e| {
+        panic!("once the API runs, the page should show its policy and go live; shows {shown}: {e}")
+    });
 }
