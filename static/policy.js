@@ -40,6 +40,7 @@ export class PolicyPanel {
     this.ctx = ctx;
     this.onChange = onChange;
     this.policy = null;
+    this.restartedSinceLoad = false; // another run of the API than the one the page was rendered for
     this.el = {
       preset: document.getElementById('policy-preset'),
       summary: document.getElementById('policy-summary'),
@@ -104,6 +105,7 @@ export class PolicyPanel {
     // A new run of the API (the learner restarted it, e.g. with another CORS_PRESET): not a switch.
     const restarted = previous?.instance !== undefined && policy.instance !== undefined && policy.instance !== previous.instance;
     if (restarted) {
+      this.restartedSinceLoad = true;
       const was = previous.preset !== p.preset ? ` (was ${previous.preset ?? 'custom'})` : '';
       this.el.updated.textContent = `The API restarted at ${formatClock(Date.now())}, with preset ${p.preset ?? '(custom)'}${was}.`;
     } else if (source !== 'load' && previous && !(source === 'event' && same)) {
@@ -275,7 +277,12 @@ export class PolicyPanel {
     if (res.status === 422 && Array.isArray(data?.problems)) {
       this.showProblems(data);
     } else {
-      this.showMessage('error', `The API refused (${res.status}): ${data?.error ?? res.statusText}`);
+      // `cargo run` makes a new secret at each start, and this page still has the one it was
+      // rendered with (a fixed LAB_SECRET, as under Docker, survives restarts).
+      const hint = res.status === 403 && this.restartedSinceLoad
+        ? ' The API restarted since this page was loaded, and each start of `cargo run` makes a new secret: reload this page to switch again.'
+        : '';
+      this.showMessage('error', `The API refused (${res.status}): ${data?.error ?? res.statusText}.${hint}`);
     }
     return null;
   }

@@ -1,7 +1,7 @@
 //! The page's live panels, fed by the API's event stream, in headless Chromium: the journal
 //! under a burst, how it shows a blocked exchange, both the journal and the policy panel when
-//! an answer of the API arrives after a newer event, and the journal when the API restarts
-//! while the page stays open.
+//! an answer of the API arrives after a newer event, and both when the API restarts while the
+//! page stays open.
 //!
 //! Under load the API's event stream sends a sample of the newest entries and a `gap` event
 //! counting the rest (`api_server::live`); the page must say so and catch up from
@@ -363,13 +363,17 @@ impl SplitLab {
         }
     }
 
-    /// A new run of the API on its port.
+    /// A new run of the API on its port, configured as the page expects.
     async fn start_api(&self) -> ApiRun {
+        self.start_api_with(self.config.api.clone()).await
+    }
+
+    async fn start_api_with(&self, config: api_server::ApiConfig) -> ApiRun {
         let listener = tokio::net::TcpListener::bind(self.api_addr).await.unwrap();
         let stop = tokio_util::sync::CancellationToken::new();
         let task = tokio::spawn(api_server::run(
             listener,
-            self.config.api.clone(),
+            config,
             stop.clone().cancelled_owned(),
         ));
         ApiRun { stop, task }
@@ -580,4 +584,69 @@ async fn a_page_opened_before_the_api_catches_up_when_it_starts() {
     caught_up.unwrap_or_else(|e| {
         panic!("once the API runs, the page should show its policy and go live; shows {shown}: {e}")
     });
+}
+
+/// `cargo run` makes a new secret at each start, and a page left open keeps the one it was
+/// rendered with: after such a restart its switch is refused, and the page says to reload it.
+#[tokio::test]
+async fn after_a_restart_with_a_new_secret_a_refused_switch_says_to_reload_the_page() {
+    let lab = SplitLab::start().await;
+    let first = lab.start_api().await;
+    let browser = Browser::launch().await.expect("Chromium starts");
+    let page = browser
+        .new_page(&lab.config.trusted.trusted_url)
+        .await
+        .expect("the page opens");
+    const SWITCH: &str = "[data-switch-preset='permissive']";
+    page.wait_for(
+        &format!("document.querySelector(\"{SWITCH}\") !== null"),
+        Duration::from_secs(20),
+    )
+    .await
+    .expect("the page can switch the policy");
+
+    first.stop().await;
+    let second = lab
+        .start_api_with(api_server::ApiConfig {
+            lab_secret: Some("another run's secret".into()),
+            ..lab.config.api.clone()
+        })
+        .await;
+    page.wait_for(
+        "document.getElementById('policy-updated').textContent.startsWith('The API restarted at ')",
+        Duration::from_secs(20),
+    )
+    .await
+    .expect("the page notices the restart");
+    page.click(SWITCH).await.expect("the switch button");
+    const MESSAGE: &str = "document.querySelector('.switch__message').textContent";
+    let refused = page
+        .wait_for(
+            &format!("{MESSAGE}.includes('(403)')"),
+            Duration::from_secs(20),
+        )
+        .await;
+    let message = page.evaluate_json(MESSAGE).await.unwrap();
+    let policy: Value = reqwest::get(format!(
+        "{}/_lab/policy",
+        loopback(&lab.config.api.public_url)
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let _ = browser.close().await;
+    second.stop().await;
+    lab.stop().await;
+
+    refused
+        .unwrap_or_else(|e| panic!("the switch should be refused; the page says {message}: {e}"));
+    let message = message.as_str().unwrap_or_default();
+    assert!(
+        message.contains("missing or wrong X-Lab-Secret")
+            && message.ends_with("reload this page to switch again."),
+        "{message}"
+    );
+    assert_eq!(policy["preset"], "strict", "the policy did not change");
 }
