@@ -271,6 +271,7 @@ export class JournalPanel {
     const restarted = this.instance !== undefined && instance !== this.instance;
     this.instance = instance;
     if (restarted) {
+      this.skipped = 0; // the old run's count
       this.reset();
       this.loadInitial();
     }
