@@ -13,18 +13,47 @@ import { renderWorkflow } from './workflow.js';
 
 function readContext(body) {
   const d = body.dataset;
-  return {
+  const ctx = {
     apiUrl: (d.apiUrl ?? '').replace(/\/+$/, ''),
     role: d.role ?? '',
     trustedUrl: (d.trustedUrl ?? '').replace(/\/+$/, ''),
     untrustedUrl: (d.untrustedUrl ?? '').replace(/\/+$/, ''),
-    pageOrigin: d.pageOrigin || window.location.origin,
+    // The origin script here really has (what the browser sends as Origin), and the one the
+    // lab serves this page as: they differ when the page is opened at another address, e.g.
+    // http://127.0.0.1:8080 for http://localhost:8080.
+    pageOrigin: window.location.origin,
+    servedAs: (d.pageOrigin || window.location.origin).replace(/\/+$/, ''),
     secret: d.labSecret ?? '',
   };
+  ctx.misaddressed = ctx.pageOrigin !== ctx.servedAs;
+  return ctx;
+}
+
+/** Why two origins differ, in the words of the origin triple. */
+function howOriginsDiffer(a, b) {
+  try {
+    const [x, y] = [new URL(a), new URL(b)];
+    if (x.protocol !== y.protocol) return `the scheme differs: ${x.protocol} is not ${y.protocol}`;
+    if (x.hostname !== y.hostname) return `the host differs: ${x.hostname} is not ${y.hostname}`;
+    return `the port differs: ${x.port || 'the default'} is not ${y.port || 'the default'}`;
+  } catch {
+    return 'they are not the same text';
+  }
 }
 
 // Mark the link to this page's own origin; the other one is the one to follow.
 function markOwnLink(ctx) {
+  if (ctx.misaddressed) {
+    // The header names the origin this page really has, which is neither of the lab's.
+    const role = document.getElementById('page-role');
+    if (role) {
+      role.className = 'role role--untrusted';
+      role.textContent = 'another origin';
+    }
+    const origin = document.getElementById('page-origin');
+    if (origin) origin.textContent = ctx.pageOrigin;
+    return;
+  }
   for (const link of document.querySelectorAll('[data-link]')) {
     if (link.dataset.link === ctx.role) {
       link.setAttribute('aria-current', 'page');
@@ -40,6 +69,14 @@ function hostOf(url) {
 function showRoleNote(ctx) {
   const note = document.getElementById('role-note');
   if (!note) return;
+  if (ctx.misaddressed) {
+    note.classList.add('role-note--warn');
+    fill(note, h('strong', {}, `This page is open at ${ctx.pageOrigin}, not at ${ctx.servedAs}, where the lab serves the ${ctx.role} page. `),
+      `To a browser these are two origins (${howOriginsDiffer(ctx.pageOrigin, ctx.servedAs)}), so script here sends `,
+      h('code', {}, `Origin: ${ctx.pageOrigin}`), ', an origin the lab does not know as this page: the results below are that origin\'s, not the ',
+      `${ctx.role} page's. Open `, h('a', { href: `${ctx.servedAs}/` }, `${ctx.servedAs}/`), ' instead.');
+    return;
+  }
   if (ctx.role === 'trusted') {
     fill(note, h('strong', {}, 'You are on the trusted page. '),
       'The default policy (strict) allows this origin. Open the ',

@@ -230,6 +230,8 @@ function fixFor(result, scenario, ctx, policy) {
     fix = `${result.preset} is broken on purpose. ${info.fix ?? ''} Or go back to CORS_PRESET=strict.`;
   } else if (blockingOrigin === 'null' && originError) {
     fix = 'The request carried Origin: null (a sandboxed iframe, or the hop after a cross-origin redirect). Do not add null to CORS_ALLOW_ORIGINS: any site can send Origin: null. Call the API from a real origin, and call the final URL directly instead of through a cross-origin redirect.';
+  } else if (ctx.misaddressed && originError) {
+    fix = `This page is open at ${ctx.pageOrigin}, but the lab serves it as ${ctx.servedAs}, the origin the policy expects for the ${ctx.role} page. Open ${ctx.servedAs}/ instead (or, to allow this address too, add ${ctx.pageOrigin} to CORS_ALLOW_ORIGINS).`;
   } else if (ctx.role === 'untrusted' && originError && result.preset === 'strict') {
     fix = `This page is the untrusted origin, which strict refuses on purpose. To allow it anyway: CORS_ALLOW_ORIGINS=${ctx.trustedUrl},${ctx.pageOrigin} — only for an origin you trust.`;
   }

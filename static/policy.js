@@ -262,7 +262,11 @@ export class PolicyPanel {
         body: JSON.stringify(body),
       });
     } catch (e) {
-      this.showMessage('error', `The switch request failed: ${e}. Is the API running?`);
+      // The switch's own CORS policy allows the trusted page's origin only, so from another
+      // address its preflight fails, and script sees nothing more than this error.
+      this.showMessage('error', this.ctx.misaddressed
+        ? `The switch request failed: ${e}. Its preflight was refused: only ${this.ctx.servedAs} may switch the policy, and this page is open at ${this.ctx.pageOrigin}. Open ${this.ctx.servedAs}/ to switch.`
+        : `The switch request failed: ${e}. Is the API running?`);
       return null;
     }
     let data = null;
