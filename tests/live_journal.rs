@@ -35,22 +35,28 @@ fn loopback(url: &str) -> String {
     url.replace("localhost", "127.0.0.1")
 }
 
-/// The lab on ephemeral ports, and its trusted page in Chromium with the event stream open.
-/// With `hold`, the API's answers to that route (a path) are held from before the page loads,
-/// and every one the page asked for by then has arrived at DevTools.
+/// The lab on ephemeral ports, and its trusted page in Chromium (see [`open_live_page`]).
 async fn open_trusted_page(
     hold: Option<&str>,
 ) -> (RunningLab, Browser, LabPage, Option<HeldAnswers>) {
     let lab = cors_lab::start_ephemeral(PolicyArgs::default())
         .await
         .unwrap();
+    let (browser, page, held) = open_live_page(&lab.trusted_url, hold).await;
+    (lab, browser, page, held)
+}
+
+/// A lab page at `url` in Chromium, with its event stream open. With `hold`, the API's answers
+/// to that route (a path) are held from before the page loads, and every one the page asked
+/// for by then has arrived at DevTools.
+async fn open_live_page(url: &str, hold: Option<&str>) -> (Browser, LabPage, Option<HeldAnswers>) {
     let browser = Browser::launch().await.expect("Chromium starts");
     let page = browser.new_page("about:blank").await.expect("a tab opens");
     let held = match hold {
         Some(route) => Some(HeldAnswers::start(&page, route).await),
         None => None,
     };
-    page.goto(&lab.trusted_url).await.expect("the page opens");
+    page.goto(url).await.expect("the page opens");
     page.wait_for(
         "document.getElementById('journal-status').dataset.status === 'live'",
         Duration::from_secs(20),
@@ -60,7 +66,7 @@ async fn open_trusted_page(
     if let Some(held) = &held {
         held.wait_all(&page).await;
     }
-    (lab, browser, page, held)
+    (browser, page, held)
 }
 
 #[tokio::test]
@@ -413,17 +419,7 @@ async fn after_the_api_restarts_the_panel_shows_the_new_runs_entries_only() {
         loopback(&config.api.public_url),
     );
 
-    let browser = Browser::launch().await.expect("Chromium starts");
-    let page = browser
-        .new_page(&trusted_url)
-        .await
-        .expect("the page opens");
-    page.wait_for(
-        "document.getElementById('journal-status').dataset.status === 'live'",
-        Duration::from_secs(20),
-    )
-    .await
-    .expect("the event stream opens");
+    let (browser, page, _) = open_live_page(&trusted_url, None).await;
     let client = reqwest::Client::new();
     let exchange = |run: String| {
         let request = client
@@ -592,11 +588,7 @@ async fn a_page_opened_before_the_api_catches_up_when_it_starts() {
 async fn after_a_restart_with_a_new_secret_a_refused_switch_says_to_reload_the_page() {
     let lab = SplitLab::start().await;
     let first = lab.start_api().await;
-    let browser = Browser::launch().await.expect("Chromium starts");
-    let page = browser
-        .new_page(&lab.config.trusted.trusted_url)
-        .await
-        .expect("the page opens");
+    let (browser, page, _) = open_live_page(&lab.config.trusted.trusted_url, None).await;
     const SWITCH: &str = "[data-switch-preset='permissive']";
     page.wait_for(
         &format!("document.querySelector(\"{SWITCH}\") !== null"),

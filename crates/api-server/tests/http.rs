@@ -516,12 +516,9 @@ async fn next_events(events: &mut reqwest::Response, count: usize) -> String {
 #[tokio::test]
 async fn live_events_open_with_the_policy_then_stream_new_entries() {
     let api = start(&[]).await;
-    let policy: serde_json::Value = api
-        .client
-        .get(format!("{}/_lab/policy", api.base))
-        .send()
+    let policy: Value = api
+        .send("GET", "/_lab/policy", &[])
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -531,7 +528,7 @@ async fn live_events_open_with_the_policy_then_stream_new_entries() {
         .strip_prefix("event: policy\ndata: ")
         .and_then(|rest| rest.strip_suffix("\n\n"))
         .unwrap_or_else(|| panic!("the first event should be the policy: {opening}"));
-    let opening: serde_json::Value = serde_json::from_str(data).unwrap();
+    let opening: Value = serde_json::from_str(data).unwrap();
     assert_eq!(opening["instance"], policy["instance"], "{opening}");
     assert_eq!(opening["preset"], "strict", "{opening}");
 
