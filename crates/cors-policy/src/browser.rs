@@ -99,7 +99,14 @@ impl CorsError {
         }
     }
 
-    fn for_preflight(self) -> CorsError {
+    /// True for the checks of a preflight's answer: after one of these, the actual request is
+    /// never sent.
+    pub fn is_preflight(self) -> bool {
+        self.name().starts_with("Preflight") || self.name().ends_with("PreflightResponse")
+    }
+
+    /// The preflight form of an origin or credentials check (the others are unchanged).
+    pub(crate) fn for_preflight(self) -> CorsError {
         use CorsError::*;
         match self {
             MissingAllowOriginHeader => PreflightMissingAllowOriginHeader,

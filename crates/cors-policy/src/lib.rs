@@ -29,10 +29,12 @@
 //! | [`engine`] | deciding a preflight and an actual request |
 //! | [`misconfig`] | the classic mistakes, as `broken-…` presets |
 //! | [`browser`] | what Chromium concludes from a response |
+//! | [`console`] | Chromium's console message of a blocked request, read back |
 //! | `wire` | (feature `http`) the engine's header lines as `http` types; its request headers read from a `HeaderMap` |
 
 pub mod browser;
 pub mod config;
+pub mod console;
 pub mod engine;
 pub mod header;
 pub mod method;
