@@ -209,18 +209,33 @@ pub fn read_reason(reason: &str) -> Option<BrowserVerdict> {
     None
 }
 
-/// What the server's answer must carry for the check that failed to pass, as far as the
-/// message tells: the method and headers of the request are in it only when they were refused.
+/// One thing the server's answer must have for the check that failed to pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requirement {
+    /// The line `name: value`, the only one of that name.
+    Line(&'static str, String),
+    /// `value` among the elements of the `name` list: added to what it already allows, as a
+    /// second line or after a comma.
+    InList(&'static str, String),
+    /// Every `name` line a comma-separated list of tokens (the message does not say what the
+    /// request needs in it; once it parses, the next message will, if anything is missing).
+    ValidList(&'static str),
+    /// An ok status (2xx), not a redirect: a preflight's answer only.
+    OkStatus,
+}
+
+/// What the server's answer must carry, as far as the message tells: the request's method and
+/// headers appear in it only when they were refused, and its credentials mode only when the
+/// credentials check failed. Followed message after message, these requirements make the answer
+/// pass (a property test holds them to that).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequiredAnswer {
     /// The response the fix is on: the preflight (`OPTIONS`) or the actual response.
     pub kind: RequestKind,
-    /// Header lines the answer must have. A list header's line (`Access-Control-Allow-Methods`,
-    /// `-Headers`) names what must be *in* the list, beside what it already allows.
-    pub lines: Vec<(&'static str, String)>,
+    pub requirements: Vec<Requirement>,
     /// The reason shows the request was sent with credentials (`credentials: 'include'`), so
-    /// `Access-Control-Allow-Credentials: true` is among the lines; when `false`, the message
-    /// does not say.
+    /// `Access-Control-Allow-Credentials: true` is required; when `false`, the message does not
+    /// say (it is then needed only if the request sends credentials).
     pub credentialed: bool,
 }
 
@@ -237,10 +252,11 @@ impl ConsoleMessage<'_> {
         })
     }
 
-    /// The lines that pass the check that failed (and the origin check before it), for a
-    /// reason the lab models.
+    /// What passes the check that failed (and the origin checks before it), for a reason the
+    /// lab models.
     pub fn required_answer(&self) -> Option<RequiredAnswer> {
         use CorsError::*;
+        use Requirement::*;
         let kind = self.kind()?;
         let Some(BrowserVerdict::Blocked {
             error,
@@ -256,19 +272,29 @@ impl ConsoleMessage<'_> {
                 | PreflightWildcardOriginNotAllowed
                 | PreflightInvalidAllowCredentials
         );
+        let mut requirements = Vec::with_capacity(3);
+        if kind == RequestKind::Preflight {
+            requirements.push(OkStatus);
+        }
         // The exact origin passes with and without credentials; `*` only without.
-        let mut lines = vec![(ACAO, self.origin.to_string())];
+        requirements.push(Line(ACAO, self.origin.to_string()));
         if credentialed {
-            lines.push((ACAC, "true".to_string()));
+            requirements.push(Line(ACAC, "true".to_string()));
         }
         match error {
-            MethodDisallowedByPreflightResponse => lines.push((ACAM, failed_parameter.clone())),
-            HeaderDisallowedByPreflightResponse => lines.push((ACAH, failed_parameter.clone())),
+            InvalidAllowMethodsPreflightResponse => requirements.push(ValidList(ACAM)),
+            InvalidAllowHeadersPreflightResponse => requirements.push(ValidList(ACAH)),
+            MethodDisallowedByPreflightResponse => {
+                requirements.push(InList(ACAM, failed_parameter.clone()))
+            }
+            HeaderDisallowedByPreflightResponse => {
+                requirements.push(InList(ACAH, failed_parameter.clone()))
+            }
             _ => {}
         }
         Some(RequiredAnswer {
             kind,
-            lines,
+            requirements,
             credentialed,
         })
     }
@@ -404,8 +430,12 @@ mod tests {
         let answer = read_line(&header).unwrap().required_answer().unwrap();
         assert_eq!(answer.kind, RequestKind::Preflight);
         assert_eq!(
-            answer.lines,
-            [(ACAO, ORIGIN.to_string()), (ACAH, "x-token".to_string())]
+            answer.requirements,
+            [
+                Requirement::OkStatus,
+                Requirement::Line(ACAO, ORIGIN.to_string()),
+                Requirement::InList(ACAH, "x-token".to_string())
+            ]
         );
         assert!(!answer.credentialed);
         let credentials = line(
@@ -415,8 +445,11 @@ mod tests {
         let answer = read_line(&credentials).unwrap().required_answer().unwrap();
         assert_eq!(answer.kind, RequestKind::Actual);
         assert_eq!(
-            answer.lines,
-            [(ACAO, ORIGIN.to_string()), (ACAC, "true".to_string())]
+            answer.requirements,
+            [
+                Requirement::Line(ACAO, ORIGIN.to_string()),
+                Requirement::Line(ACAC, "true".to_string())
+            ]
         );
         assert!(answer.credentialed);
     }
