@@ -81,9 +81,9 @@ pub fn read_line(line: &str) -> Result<ConsoleMessage<'_>, ConsoleMessageError> 
         .find("Access to ")
         .ok_or(Malformed("it should begin with “Access to …”"))?;
     let rest = &line[start + "Access to ".len()..];
-    let at = rest
-        .find(" at '")
-        .ok_or(Malformed("“Access to …” should be followed by “at '<url>'”"))?;
+    let at = rest.find(" at '").ok_or(Malformed(
+        "“Access to …” should be followed by “at '<url>'”",
+    ))?;
     let initiator = &rest[..at];
     if initiator.is_empty() || initiator.contains('\'') {
         return Err(Malformed("“Access to” should name what made the request"));
@@ -91,7 +91,9 @@ pub fn read_line(line: &str) -> Result<ConsoleMessage<'_>, ConsoleMessageError> 
     // `<url>' from origin '…`, or `<url>' (redirected from '<first url>') from origin '…`.
     let (head, rest) = rest[at + " at '".len()..]
         .split_once(" from origin '")
-        .ok_or(Malformed("the URL should be followed by “from origin '<origin>'”"))?;
+        .ok_or(Malformed(
+            "the URL should be followed by “from origin '<origin>'”",
+        ))?;
     let (url, redirected_from) = match head
         .strip_suffix("')")
         .and_then(|h| h.split_once("' (redirected from '"))
@@ -103,9 +105,9 @@ pub fn read_line(line: &str) -> Result<ConsoleMessage<'_>, ConsoleMessageError> 
             None,
         ),
     };
-    let blocked = rest
-        .find(BLOCKED)
-        .ok_or(Malformed("the origin should be followed by “has been blocked by CORS policy:”"))?;
+    let blocked = rest.find(BLOCKED).ok_or(Malformed(
+        "the origin should be followed by “has been blocked by CORS policy:”",
+    ))?;
     let origin = &rest[..blocked];
     let reason = rest[blocked + BLOCKED.len()..].trim();
     if url.is_empty() || origin.is_empty() {
@@ -320,7 +322,8 @@ mod tests {
 
     #[test]
     fn reads_the_parts_of_a_fetch_message() {
-        let text = line("No 'Access-Control-Allow-Origin' header is present on the requested resource.");
+        let text =
+            line("No 'Access-Control-Allow-Origin' header is present on the requested resource.");
         let m = read_line(&text).unwrap();
         assert_eq!(m.initiator, "fetch");
         assert_eq!(m.url, URL);
@@ -412,7 +415,8 @@ mod tests {
 
     #[test]
     fn read_all_skips_other_lines_and_stops_at_the_cap() {
-        let one = line("No 'Access-Control-Allow-Origin' header is present on the requested resource.");
+        let one =
+            line("No 'Access-Control-Allow-Origin' header is present on the requested resource.");
         let text = format!(
             "{one}\nGET {URL} net::ERR_FAILED 200 (OK)\nUncaught (in promise) TypeError: Failed to fetch\n{one}"
         );

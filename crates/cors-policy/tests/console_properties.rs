@@ -41,7 +41,9 @@ impl Request {
 }
 
 fn request() -> impl Strategy<Value = Request> {
-    let method = select(vec!["GET", "POST", "PUT", "DELETE", "PATCH", "patch", "QUERY"]);
+    let method = select(vec![
+        "GET", "POST", "PUT", "DELETE", "PATCH", "patch", "QUERY",
+    ]);
     let names = prop::collection::vec(
         select(vec!["content-type", "x-token", "authorization", "x-other"]),
         1..4,
@@ -84,8 +86,21 @@ fn response() -> impl Strategy<Value = (u16, Vec<(String, String)>)> {
         select(vec![200u16, 204, 302, 403, 500]),
         acao,
         acac,
-        list(vec!["GET,POST", "PUT", "*", "GET;POST", "PATCH, DELETE", ""]),
-        list(vec!["content-type", "x-token, authorization", "*", "x-token;", "X-Other"]),
+        list(vec![
+            "GET,POST",
+            "PUT",
+            "*",
+            "GET;POST",
+            "PATCH, DELETE",
+            "",
+        ]),
+        list(vec![
+            "content-type",
+            "x-token, authorization",
+            "*",
+            "x-token;",
+            "X-Other",
+        ]),
     )
         .prop_map(|(status, acao, acac, acam, acah)| {
             let mut lines: Vec<(String, String)> = acao

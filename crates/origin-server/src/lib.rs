@@ -9,9 +9,11 @@
 //! learner sees allowed and refused origins side by side.
 //!
 //! * [`page`] — the page itself, rendered from `templates/index.html` with askama;
-//! * [`assets`] — the files of `static/`, embedded in the binary so it runs from any folder.
+//! * [`assets`] — the files of `static/`, embedded in the binary so it runs from any folder;
+//! * [`explain`] — reads a console message pasted from the learner's own app.
 
 pub mod assets;
+pub mod explain;
 pub mod page;
 
 use std::future::Future;
@@ -62,12 +64,13 @@ impl OriginConfig {
     }
 }
 
-/// The page, its assets and a health check.
+/// The page, its assets, the console-message explainer and a health check.
 pub fn app(config: OriginConfig) -> Router {
     Router::new()
         .route("/", get(page::index))
         .route("/scenarios.json", get(assets::scenarios))
         .route("/static/{*path}", get(assets::file))
+        .route("/_lab/explain", get(explain::explain))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(std::sync::Arc::new(config))
         .layer(tower_http::trace::TraceLayer::new_for_http())

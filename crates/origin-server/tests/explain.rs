@@ -1,0 +1,140 @@
+//! `GET /_lab/explain` over HTTP, on an ephemeral port: a pasted console message comes back as
+//! the request, the failed check and the required answer; missing or oversized text gets a 4xx,
+//! bytes that are not UTF-8 are read lossily, and the server keeps serving.
+
+use origin_server::explain::MAX_MESSAGE_LEN;
+use origin_server::{OriginConfig, Role};
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+const MESSAGE: &str = "app.js:7 Access to fetch at 'https://api.example.com/orders' from origin \
+    'https://shop.example.com' has been blocked by CORS policy: Request header field x-token is \
+    not allowed by Access-Control-Allow-Headers in preflight response.";
+
+struct Server {
+    url: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+async fn start() -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let config = OriginConfig {
+        role: Role::Trusted,
+        api_url: "http://localhost:9090".into(),
+        trusted_url: url.clone(),
+        untrusted_url: "http://127.0.0.1:8081".into(),
+        lab_secret: None,
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(origin_server::run(listener, config, async {
+        let _ = stopped.await;
+    }));
+    Server { url, stop, task }
+}
+
+impl Server {
+    async fn explain(&self, message: &str) -> (u16, String) {
+        let response = reqwest::Client::new()
+            .get(format!("{}/_lab/explain", self.url))
+            .query(&[("message", message)])
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_pasted_message_comes_back_as_the_failed_check_and_the_required_answer() {
+    let server = start().await;
+    let pasted = format!("{MESSAGE}\nGET https://api.example.com/orders net::ERR_FAILED\n");
+    let (status, body) = server.explain(&pasted).await;
+    server.stop().await;
+    assert_eq!(status, 200, "{body}");
+    let json: Value = serde_json::from_str(&body).unwrap();
+    let messages = json["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 1, "{json}");
+    let m = &messages[0];
+    assert_eq!(m["initiator"], "fetch");
+    assert_eq!(m["url"], "https://api.example.com/orders");
+    assert_eq!(m["origin"], "https://shop.example.com");
+    assert_eq!(m["cors_error"], "HeaderDisallowedByPreflightResponse");
+    assert_eq!(m["failed_parameter"], "x-token");
+    assert_eq!(m["stage"], "preflight");
+    assert_eq!(m["required"]["credentialed"], false);
+    assert_eq!(
+        m["required"]["requirements"],
+        serde_json::json!([
+            {"kind": "ok_status"},
+            {"kind": "line", "name": "access-control-allow-origin", "value": "https://shop.example.com"},
+            {"kind": "in_list", "name": "access-control-allow-headers", "value": "x-token"},
+        ])
+    );
+}
+
+#[tokio::test]
+async fn unknown_reasons_and_other_shapes_are_said_so() {
+    let server = start().await;
+    let unknown = "Access to fetch at 'http://10.0.0.2/' from origin 'https://a.example' has been \
+                   blocked by CORS policy: The request client is not a secure context.";
+    let (status, body) = server
+        .explain(&format!(
+            "{unknown}\nsomething has been blocked by CORS policy: ?"
+        ))
+        .await;
+    let (none_status, none) = server.explain("TypeError: Failed to fetch").await;
+    server.stop().await;
+    assert_eq!(status, 200, "{body}");
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["messages"][0]["cors_error"], Value::Null, "{json}");
+    assert_eq!(json["messages"][0]["required"], Value::Null, "{json}");
+    assert!(
+        json["messages"][1]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("Access to"),
+        "{json}"
+    );
+    assert_eq!(none_status, 200);
+    assert_eq!(none, r#"{"messages":[]}"#);
+}
+
+#[tokio::test]
+async fn missing_and_oversized_text_gets_a_4xx_broken_bytes_are_read_lossily_and_the_server_keeps_serving(
+) {
+    let server = start().await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/_lab/explain", server.url);
+    let missing = client.get(&url).send().await.unwrap();
+    let missing_status = missing.status().as_u16();
+    let missing_text = missing.text().await.unwrap();
+    let (long_status, long_text) = server.explain(&"x".repeat(MAX_MESSAGE_LEN + 1)).await;
+    // Percent-encoded bytes that are not UTF-8: decoded lossily (U+FFFD), so the line reads as not in Chromium's shape.
+    let broken = client
+        .get(format!(
+            "{url}?message=%FF%FE%20has%20been%20blocked%20by%20CORS%20policy%3A%20%FF"
+        ))
+        .send()
+        .await
+        .unwrap();
+    let broken = (broken.status().as_u16(), broken.text().await.unwrap());
+    let (after, body) = server.explain(MESSAGE).await;
+    server.stop().await;
+    assert_eq!(missing_status, 400);
+    assert!(missing_text.contains("missing `message`"), "{missing_text}");
+    assert_eq!(long_status, 414);
+    assert!(
+        long_text.contains(&format!("at most {MAX_MESSAGE_LEN}")),
+        "{long_text}"
+    );
+    assert_eq!(broken.0, 200, "{}", broken.1);
+    assert!(broken.1.contains("not Chromium's shape"), "{}", broken.1);
+    assert_eq!(after, 200, "{body}");
+}
