@@ -1,6 +1,7 @@
 // CORS Lab page: reads the page context from <body data-*>, shows and switches the API policy,
 // renders the scenario catalogue from /scenarios.json, runs scenarios, draws the workflow of the
-// last run, keeps the live journal, and follows shareable links:
+// last run, keeps the live journal, explains console messages pasted from other apps
+// (console.js), and follows shareable links:
 //   #scenario=<id>&preset=<name>   scroll to and highlight a card; offer to switch to the preset
 //   #autorun=<id>,<id>,…            run these scenarios once the page is ready (for teachers)
 
@@ -10,6 +11,7 @@ import { runScenario, verdictMode } from './runner.js';
 import { renderCard, markRunning, showResult, updateCardForPolicy, shareHash } from './cards.js';
 import { PolicyPanel } from './policy.js';
 import { renderWorkflow } from './workflow.js';
+import { setUpConsoleExplainer } from './console.js';
 
 function readContext(body) {
   const d = body.dataset;
@@ -132,6 +134,7 @@ async function main() {
   const ctx = readContext(document.body);
   markOwnLink(ctx);
   showRoleNote(ctx);
+  setUpConsoleExplainer();
 
   let scenarios = [];
   const byId = new Map();

@@ -1,5 +1,6 @@
 // Plain-English explanations of Chromium's CorsError names, with the lab setting that fixes them.
-// `{page_origin}` in the texts is replaced by this page's origin.
+// `{page_origin}` in the texts is replaced by the calling page's origin: this page's, or the one
+// a pasted console message names (console.js).
 
 const PREFLIGHT_NOTE =
   'This was the preflight (OPTIONS): the browser stopped there and never sent the actual request, so the API did not run it.';
@@ -13,7 +14,7 @@ const ORIGIN_CHECKS = {
     fix: 'Allow this origin: list {page_origin} in CORS_ALLOW_ORIGINS (a comma list of exact origins), or restart with CORS_PRESET=permissive to allow any origin.',
   },
   AllowOriginMismatch: {
-    what: 'Access-Control-Allow-Origin named an origin other than this page’s. It must equal {page_origin} byte for byte: same scheme, host and port, no trailing slash (localhost and 127.0.0.1 are different origins).',
+    what: 'Access-Control-Allow-Origin named an origin other than the calling page’s. It must equal {page_origin} byte for byte: same scheme, host and port, no trailing slash (localhost and 127.0.0.1 are different origins).',
     fix: 'Add exactly {page_origin} to CORS_ALLOW_ORIGINS.',
   },
   WildcardOriginNotAllowed: {

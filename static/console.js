@@ -1,0 +1,145 @@
+// “Explain a console message”: the learner pastes Chromium's red console line from their own
+// app; the page's server reads it (GET /_lab/explain, cors_policy::console) and this module
+// says, for each blocked request in it, which check failed, on which response, and what the
+// server's answer must carry to pass. The texts of the checks are explain.js's, as on the cards.
+
+import { h, fill, wordBreaks } from './dom.js';
+import { explain } from './explain.js';
+import { originDifference } from './workflow.js';
+
+const EXAMPLE =
+  "Access to fetch at 'https://api.example.com/orders' from origin 'https://shop.example.com' has been blocked by CORS policy: Request header field x-token is not allowed by Access-Control-Allow-Headers in preflight response.";
+
+/** Wire the form of the #explain section. */
+export function setUpConsoleExplainer() {
+  const form = document.getElementById('explain-form');
+  const input = document.getElementById('explain-message');
+  const out = document.getElementById('explain-result');
+  if (!form || !input || !out) return;
+  document.getElementById('explain-example')?.addEventListener('click', () => {
+    input.value = EXAMPLE;
+    input.focus();
+  });
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) {
+      fill(out, h('p', { class: 'explain__problem' }, 'Paste the red line from the DevTools console first.'));
+      return;
+    }
+    fill(out, h('p', { class: 'muted' }, 'Reading…'));
+    out.dataset.state = 'reading';
+    try {
+      const res = await fetch(`/_lab/explain?message=${encodeURIComponent(text)}`);
+      if (!res.ok) {
+        fill(out, h('p', { class: 'explain__problem' }, await res.text()));
+      } else {
+        render(out, (await res.json()).messages ?? []);
+      }
+    } catch (e) {
+      fill(out, h('p', { class: 'explain__problem' }, `The lab's page server did not answer (${e.message}). Is the lab running?`));
+    }
+    out.dataset.state = 'done';
+  });
+}
+
+function render(out, messages) {
+  if (messages.length === 0) {
+    fill(out, h('p', { class: 'explain__problem' },
+      'No CORS message found. Chromium’s line contains “has been blocked by CORS policy”; copy it from the Console tab (right-click › Copy message works too). ',
+      'Script’s own ', h('code', {}, 'TypeError: Failed to fetch'), ' carries no reason: that is why the console line matters.'));
+    return;
+  }
+  fill(out,
+    messages.length > 1 ? h('p', { class: 'small muted' }, `${messages.length} blocked requests in the text, each explained below.`) : null,
+    messages.map(renderMessage));
+}
+
+function renderMessage(m) {
+  if (m.problem) {
+    return h('article', { class: 'explain__item' },
+      h('p', { class: 'explain__problem' }, `A line mentions a CORS block but is ${m.problem}. Paste Chromium’s whole line, from “Access to”.`));
+  }
+  const request = h('p', {},
+    'The page at ', h('code', {}, m.origin), ` called ${m.initiator === 'XMLHttpRequest' ? 'XMLHttpRequest' : m.initiator} `,
+    h('code', { class: 'explain__url' }, m.url),
+    m.redirected_from ? [' (after a redirect from ', h('code', {}, m.redirected_from), ')'] : null,
+    `: another origin (${originDifference(m.origin, m.url)}).`);
+  if (!m.cors_error) {
+    return h('article', { class: 'explain__item', dataset: { corsError: '' } },
+      h('h3', {}, 'A reason the lab does not model'),
+      request,
+      h('p', {}, 'Chromium’s reason: ', h('q', {}, m.reason)),
+      h('p', { class: 'small muted' }, 'The lab models the response checks of the Fetch standard (Access-Control-Allow-*, preflight status); this block comes from another rule, such as Private Network Access or a scheme without CORS.'));
+  }
+  const e = explain(m.cors_error, m.origin, m.stage);
+  return h('article', { class: `explain__item explain__item--${m.stage}`, dataset: { corsError: m.cors_error } },
+    h('h3', {}, h('code', { class: 'explain__error' }, wordBreaks(m.cors_error)),
+      ' ', h('span', { class: `badge badge--${m.stage}` }, m.stage === 'preflight' ? 'preflight' : 'actual response')),
+    request,
+    h('p', { class: 'explain__what' }, e.what, m.failed_parameter ? [' Chromium names ', h('code', {}, m.failed_parameter), '.'] : null),
+    h('p', { class: 'small' }, e.stageNote.replaceAll('the API', 'the server').replaceAll('The API', 'The server')),
+    required(m),
+    checkWithCurl(m));
+}
+
+/** What the server's answer must carry, from the message's required answer. */
+function required(m) {
+  const r = m.required;
+  const which = m.stage === 'preflight'
+    ? ['its answer to the preflight (', h('code', {}, `OPTIONS ${m.url}`), ')']
+    : ['its response to the request itself'];
+  const items = r.requirements.map((req) => {
+    switch (req.kind) {
+      case 'ok_status':
+        return h('li', {}, 'an ok status (', h('code', {}, '204'), ' or ', h('code', {}, '200'), '), not a redirect or an error: a preflight is answered by the server itself, before any login or routing that could refuse it;');
+      case 'line':
+        return h('li', {}, h('code', { class: 'explain__line' }, `${title(req.name)}: ${req.value}`), ' — the only line of that name;');
+      case 'in_list':
+        return h('li', {}, h('code', { class: 'explain__line' }, `${title(req.name)}: ${req.value}`), ` — ${req.value} in the list, beside what it already allows (a list of names, or a second line);`);
+      case 'valid_list':
+        return h('li', {}, h('code', {}, title(req.name)), ' as a plain comma-separated list of names (', h('code', {}, 'GET, PUT'), ' or ', h('code', {}, 'content-type, x-token'), '), nothing else;');
+      default:
+        return null;
+    }
+  });
+  const notes = [];
+  if (!r.credentialed) {
+    notes.push(h('li', {}, 'if the request sends cookies or HTTP authentication (', h('code', {}, "credentials: 'include'"), ', ', h('code', {}, 'withCredentials'), '), also ', h('code', { class: 'explain__line' }, 'Access-Control-Allow-Credentials: true'), ' — the message does not say whether it does.'));
+  }
+  notes.push(h('li', {}, h('code', {}, 'Vary: Origin'), ' whenever the server picks Access-Control-Allow-Origin by the request’s origin, so that no cache serves one origin’s answer to another.'));
+  return h('div', { class: 'explain__required' },
+    h('h4', {}, 'What the server must answer'),
+    h('p', {}, 'For this check to pass, the server at ', h('code', {}, originOf(m.url)), ' must send, in ', which, ':'),
+    h('ul', { class: 'explain__requirements' }, items),
+    h('p', { class: 'small' }, 'Also:'),
+    h('ul', { class: 'small' }, notes),
+    m.origin === 'null'
+      ? h('p', { class: 'explain__warn' }, 'The origin is ', h('code', {}, 'null'), ': the page is a sandboxed iframe, a file:// page, or the request crossed origins in a redirect. Allowing ', h('code', {}, 'null'), ' lets every such page in; serve the page from a real origin instead.')
+      : null,
+    h('p', { class: 'small muted' }, 'Fix one check and Chromium may name the next one (it stops at the first that fails): paste the new line again.'));
+}
+
+function checkWithCurl(m) {
+  const quote = (s) => `'${String(s).replaceAll("'", "'\\''")}'`;
+  const method = m.cors_error === 'MethodDisallowedByPreflightResponse' ? m.failed_parameter : 'PUT';
+  const headers = m.cors_error === 'HeaderDisallowedByPreflightResponse' ? ` -H ${quote(`Access-Control-Request-Headers: ${m.failed_parameter}`)}` : '';
+  const cmd = m.stage === 'preflight'
+    ? `curl -i -X OPTIONS ${quote(m.url)} -H ${quote(`Origin: ${m.origin}`)} -H ${quote(`Access-Control-Request-Method: ${method}`)}${headers}`
+    : `curl -i ${quote(m.url)} -H ${quote(`Origin: ${m.origin}`)}`;
+  return h('details', { class: 'explain__curl' },
+    h('summary', {}, 'See what the server answers, with curl'),
+    h('pre', {}, h('code', {}, cmd)),
+    m.stage === 'preflight' && m.cors_error !== 'MethodDisallowedByPreflightResponse'
+      ? h('p', { class: 'small muted' }, 'Put the request’s real method in place of PUT: the message does not name it. DevTools’ preflight row shows it.')
+      : null,
+    h('p', { class: 'small muted' }, 'curl never enforces CORS: it shows the Access-Control-* lines the browser judged.'));
+}
+
+function title(name) {
+  return String(name).split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('-');
+}
+
+function originOf(url) {
+  try { return new URL(url).origin; } catch { return url; }
+}

@@ -1,0 +1,232 @@
+//! “Explain a console message”, against a real headless Chromium.
+//!
+//! The page claims to read Chromium's console line back to the check that failed. Here Chromium
+//! writes those lines itself: the lab's scenarios are run under `strict` and `permissive`, from
+//! the trusted and the untrusted page, so that the browser blocks them for seven different
+//! reasons (a header, a method, no `Access-Control-Allow-Origin` after a cross-origin redirect,
+//! a refused origin, `*` with credentials, through `fetch` and `XMLHttpRequest`). Each line
+//! Chromium printed is pasted into the page's form, and the page must name the very `CorsError`
+//! Chromium reported for that request over the DevTools protocol, with its failed parameter and
+//! the origin the answer must allow.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use api_server::cli::PolicyArgs;
+use browser_harness::{Browser, LabPage};
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// One console line and what Chromium's protocol said of the request it is about.
+#[derive(Debug)]
+struct Blocked {
+    line: String,
+    cors_error: String,
+    failed_parameter: Option<String>,
+}
+
+async fn run(page: &LabPage, scenario: &str) {
+    page.wait_for(
+        &format!("document.querySelector('[data-run=\"{scenario}\"]') !== null"),
+        WAIT,
+    )
+    .await
+    .expect("the scenario cards are shown");
+    page.click(&format!("[data-run=\"{scenario}\"]"))
+        .await
+        .expect("the Run button");
+    page.wait_for(
+        &format!(
+            "document.querySelector('[data-scenario=\"{scenario}\"]').dataset.state === 'done'"
+        ),
+        WAIT,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{scenario} should end: {e}"));
+}
+
+/// Every CORS line in the page's console, with the corsError of the failed request it names.
+fn blocked_lines(page: &LabPage) -> Vec<Blocked> {
+    let requests = page.requests();
+    page.console_matching("has been blocked by CORS policy")
+        .into_iter()
+        .map(|entry| {
+            let failed = requests
+                .iter()
+                .filter_map(|r| Some((r, r.failed.as_ref()?.cors_error.as_ref()?)))
+                .find(|(r, _)| entry.text.contains(&format!(" at '{}'", r.url)))
+                .unwrap_or_else(|| panic!("no failed request for {}", entry.text));
+            Blocked {
+                line: entry.text.clone(),
+                cors_error: failed.1.clone(),
+                failed_parameter: failed.0.failed.as_ref().unwrap().failed_parameter.clone(),
+            }
+        })
+        .collect()
+}
+
+/// Pastes `text` into the form and returns the explanations the page shows.
+async fn explain(page: &LabPage, text: &str) -> Vec<Value> {
+    page.evaluate_json(&format!(
+        "document.getElementById('explain-message').value = {}; \
+         document.getElementById('explain-result').dataset.state = ''; true",
+        serde_json::to_string(text).unwrap()
+    ))
+    .await
+    .unwrap();
+    page.click("#explain-submit")
+        .await
+        .expect("the Explain button");
+    page.wait_for(
+        "document.getElementById('explain-result').dataset.state === 'done'",
+        WAIT,
+    )
+    .await
+    .expect("the explanation is shown");
+    let shown = page
+        .evaluate_json(
+            "[...document.querySelectorAll('#explain-result article')].map(a => \
+             ({ error: a.dataset.corsError ?? null, text: a.textContent }))",
+        )
+        .await
+        .unwrap();
+    shown.as_array().cloned().unwrap_or_default()
+}
+
+async fn open(browser: &Browser, url: &str) -> LabPage {
+    let page = browser
+        .new_page(&format!("{url}/"))
+        .await
+        .expect("the page opens");
+    page.wait_for("document.body.dataset.ready === 'true'", WAIT)
+        .await
+        .expect("the page is ready");
+    page
+}
+
+#[tokio::test]
+async fn the_page_names_the_cors_error_chromium_reported_for_each_console_line() {
+    let browser = Browser::launch().await.expect("Chromium starts");
+    let mut blocked = Vec::new();
+    let mut pages = Vec::new();
+
+    let strict = cors_lab::start_ephemeral(PolicyArgs::default())
+        .await
+        .unwrap();
+    let trusted = open(&browser, &strict.trusted_url).await;
+    for scenario in [
+        "unlisted-header",
+        "patch-lowercase",
+        "redirect-cross-origin",
+    ] {
+        run(&trusted, scenario).await;
+    }
+    blocked.extend(blocked_lines(&trusted));
+    pages.push(trusted);
+    let untrusted = open(&browser, &strict.untrusted_url).await;
+    for scenario in ["get-simple", "put-item"] {
+        run(&untrusted, scenario).await;
+    }
+    blocked.extend(blocked_lines(&untrusted));
+    pages.push(untrusted);
+
+    let permissive = cors_lab::start_ephemeral(PolicyArgs {
+        cors_preset: Some("permissive".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let page = open(&browser, &permissive.trusted_url).await;
+    for scenario in ["credentialed-get", "xhr-credentials", "credentialed-json"] {
+        run(&page, scenario).await;
+    }
+    blocked.extend(blocked_lines(&page));
+    pages.push(page);
+    // Input reaches only the tab in front: the form is used on a tab of its own, opened last.
+    for p in pages {
+        let _ = p.close().await;
+    }
+    let explainer = open(&browser, &strict.trusted_url).await;
+
+    // Every line, pasted one at a time into the trusted page's form.
+    let mut shown = Vec::new();
+    for b in &blocked {
+        shown.push(explain(&explainer, &b.line).await);
+    }
+    // All of them at once, with the noise a console copy has between them.
+    let pasted = blocked
+        .iter()
+        .map(|b| {
+            format!(
+                "(index):1 {}\nFailed to load resource: net::ERR_FAILED",
+                b.line
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let together = explain(&explainer, &pasted).await;
+    if std::env::var_os("EXPLAIN_SCREENSHOT").is_some() {
+        explain(&explainer, &blocked[0].line).await;
+        let _ = explainer
+            .evaluate_json("document.getElementById('explain').scrollIntoView(); true")
+            .await;
+        let _ = explainer.screenshot("target/explain-console.png").await;
+    }
+    let _ = explainer.close().await;
+    let _ = browser.close().await;
+    strict.stop().await.unwrap();
+    permissive.stop().await.unwrap();
+
+    let errors: BTreeSet<&str> = blocked.iter().map(|b| b.cors_error.as_str()).collect();
+    eprintln!("Chromium blocked {} requests: {errors:?}", blocked.len());
+    assert!(
+        errors.len() >= 6,
+        "Chromium should have blocked for at least six reasons: {blocked:#?}"
+    );
+    assert!(
+        blocked.iter().any(|b| b.line.contains("XMLHttpRequest"))
+            && blocked
+                .iter()
+                .any(|b| b.line.contains("(redirected from '")),
+        "the lines should include an XMLHttpRequest and a redirect: {blocked:#?}"
+    );
+    for (b, shown) in blocked.iter().zip(&shown) {
+        assert_eq!(shown.len(), 1, "one explanation for {}: {shown:?}", b.line);
+        assert_eq!(
+            shown[0]["error"], b.cors_error,
+            "the page should name Chromium's CorsError for {}",
+            b.line
+        );
+        let text = shown[0]["text"].as_str().unwrap_or_default();
+        if let Some(p) = &b.failed_parameter {
+            assert!(
+                text.contains(&format!("Chromium names {p}.")),
+                "{p}: {text}"
+            );
+        }
+        let origin = b
+            .line
+            .split("from origin '")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap();
+        assert!(
+            text.contains(&format!("Access-Control-Allow-Origin: {origin}")),
+            "the answer should allow {origin}: {text}"
+        );
+        let credentialed = matches!(
+            b.cors_error.as_str(),
+            "WildcardOriginNotAllowed" | "PreflightWildcardOriginNotAllowed"
+        );
+        assert_eq!(
+            text.contains("Access-Control-Allow-Credentials: true — the only line"),
+            credentialed,
+            "{}: {text}",
+            b.cors_error
+        );
+    }
+    let together: Vec<&Value> = together.iter().map(|s| &s["error"]).collect();
+    let expected: Vec<&str> = blocked.iter().map(|b| b.cors_error.as_str()).collect();
+    assert_eq!(together, expected, "pasted together, in order");
+}
