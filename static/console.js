@@ -32,7 +32,8 @@ export function setUpConsoleExplainer() {
     try {
       const res = await fetch(`/_lab/explain?message=${encodeURIComponent(text)}`);
       if (!res.ok) {
-        fill(out, h('p', { class: 'explain__problem' }, await res.text()));
+        const said = res.status === 400 || res.status === 414 ? await res.text() : '';
+        fill(out, h('p', { class: 'explain__problem' }, said || `The text is too long to read (${res.status}): paste only the lines that say “has been blocked by CORS policy”.`));
       } else {
         render(out, (await res.json()).messages ?? []);
       }

@@ -26,6 +26,8 @@ pub const MAX_MESSAGES: usize = 16;
 
 /// What every blocked request's console line says after the origin.
 const BLOCKED: &str = "' has been blocked by CORS policy: ";
+/// How a line that is about a CORS block is told from the others.
+const MENTION: &str = "has been blocked by CORS policy";
 
 /// One console line of a request that CORS blocked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +69,7 @@ impl std::fmt::Display for ConsoleMessageError {
 /// do not mention a CORS block are skipped.
 pub fn read_all(text: &str) -> Vec<Result<ConsoleMessage<'_>, ConsoleMessageError>> {
     text.lines()
-        .filter(|line| line.contains(BLOCKED.trim_start_matches('\'')))
+        .filter(|line| line.contains(MENTION))
         .take(MAX_MESSAGES)
         .map(read_line)
         .collect()
