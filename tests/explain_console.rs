@@ -46,24 +46,37 @@ async fn run(page: &LabPage, scenario: &str) {
     .unwrap_or_else(|e| panic!("{scenario} should end: {e}"));
 }
 
-/// Every CORS line in the page's console, with the corsError of the failed request it names.
-fn blocked_lines(page: &LabPage) -> Vec<Blocked> {
-    let requests = page.requests();
-    page.console_matching("has been blocked by CORS policy")
-        .into_iter()
-        .map(|entry| {
-            let failed = requests
-                .iter()
-                .filter_map(|r| Some((r, r.failed.as_ref()?.cors_error.as_ref()?)))
-                .find(|(r, _)| entry.text.contains(&format!(" at '{}'", r.url)))
-                .unwrap_or_else(|| panic!("no failed request for {}", entry.text));
-            Blocked {
-                line: entry.text.clone(),
-                cors_error: failed.1.clone(),
-                failed_parameter: failed.0.failed.as_ref().unwrap().failed_parameter.clone(),
-            }
-        })
-        .collect()
+/// The page's `expected` CORS lines in its console, each with the corsError of the failed
+/// request it names (polled: DevTools events may trail the page's own account of a run).
+async fn blocked_lines(page: &LabPage, expected: usize) -> Vec<Blocked> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let requests = page.requests();
+        let lines: Vec<Option<Blocked>> = page
+            .console_matching("has been blocked by CORS policy")
+            .into_iter()
+            .map(|entry| {
+                let (request, cors_error) = requests
+                    .iter()
+                    .filter_map(|r| Some((r, r.failed.as_ref()?.cors_error.as_ref()?)))
+                    .find(|(r, _)| entry.text.contains(&format!(" at '{}'", r.url)))?;
+                Some(Blocked {
+                    line: entry.text.clone(),
+                    cors_error: cors_error.clone(),
+                    failed_parameter: request.failed.as_ref()?.failed_parameter.clone(),
+                })
+            })
+            .collect();
+        if lines.len() >= expected && lines.iter().all(Option::is_some) {
+            return lines.into_iter().flatten().collect();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "expected {expected} CORS lines, each with its failed request: {:?}",
+            page.console_matching("has been blocked by CORS policy")
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Pastes `text` into the form and returns the explanations the page shows.
@@ -115,20 +128,22 @@ async fn the_page_names_the_cors_error_chromium_reported_for_each_console_line()
         .await
         .unwrap();
     let trusted = open(&browser, &strict.trusted_url).await;
-    for scenario in [
+    let scenarios = [
         "unlisted-header",
         "patch-lowercase",
         "redirect-cross-origin",
-    ] {
+    ];
+    for scenario in scenarios {
         run(&trusted, scenario).await;
     }
-    blocked.extend(blocked_lines(&trusted));
+    blocked.extend(blocked_lines(&trusted, scenarios.len()).await);
     pages.push(trusted);
     let untrusted = open(&browser, &strict.untrusted_url).await;
-    for scenario in ["get-simple", "put-item"] {
+    let scenarios = ["get-simple", "put-item"];
+    for scenario in scenarios {
         run(&untrusted, scenario).await;
     }
-    blocked.extend(blocked_lines(&untrusted));
+    blocked.extend(blocked_lines(&untrusted, scenarios.len()).await);
     pages.push(untrusted);
 
     let permissive = cors_lab::start_ephemeral(PolicyArgs {
@@ -138,10 +153,11 @@ async fn the_page_names_the_cors_error_chromium_reported_for_each_console_line()
     .await
     .unwrap();
     let page = open(&browser, &permissive.trusted_url).await;
-    for scenario in ["credentialed-get", "xhr-credentials", "credentialed-json"] {
+    let scenarios = ["credentialed-get", "xhr-credentials", "credentialed-json"];
+    for scenario in scenarios {
         run(&page, scenario).await;
     }
-    blocked.extend(blocked_lines(&page));
+    blocked.extend(blocked_lines(&page, scenarios.len()).await);
     pages.push(page);
     // Input reaches only the tab in front: the form is used on a tab of its own, opened last.
     for p in pages {
