@@ -2,6 +2,8 @@
 // app; the page's server reads it (GET /_lab/explain, cors_policy::console) and this module
 // says, for each blocked request in it, which check failed, on which response, and what the
 // server's answer must carry to pass. The texts of the checks are explain.js's, as on the cards.
+// `#explain=<text>` at the end of the page's address explains that text when the page opens:
+// a link a teacher can hand out with a student's error in it.
 
 import { h, fill, wordBreaks } from './dom.js';
 import { explain } from './explain.js';
@@ -20,6 +22,14 @@ export function setUpConsoleExplainer() {
     input.value = EXAMPLE;
     input.focus();
   });
+  const fromHash = () => {
+    const text = new URLSearchParams(window.location.hash.replace(/^#/, '')).get('explain');
+    if (!text) return;
+    input.value = text;
+    form.requestSubmit();
+    document.getElementById('explain')?.scrollIntoView();
+  };
+  window.addEventListener('hashchange', fromHash);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const text = input.value.trim();
@@ -36,12 +46,16 @@ export function setUpConsoleExplainer() {
         fill(out, h('p', { class: 'explain__problem' }, said || `The text is too long to read (${res.status}): paste only the lines that say “has been blocked by CORS policy”.`));
       } else {
         render(out, (await res.json()).messages ?? []);
+        out.append(h('p', { class: 'small' },
+          h('a', { href: `#explain=${encodeURIComponent(text)}`, class: 'explain__link' }, 'Link to this explanation'),
+          ' (the text rides in the link; the lab keeps nothing).'));
       }
     } catch (e) {
       fill(out, h('p', { class: 'explain__problem' }, `The lab's page server did not answer (${e.message}). Is the lab running?`));
     }
     out.dataset.state = 'done';
   });
+  fromHash();
 }
 
 function render(out, messages) {

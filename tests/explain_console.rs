@@ -2,12 +2,13 @@
 //!
 //! The page claims to read Chromium's console line back to the check that failed. Here Chromium
 //! writes those lines itself: the lab's scenarios are run under `strict` and `permissive`, from
-//! the trusted and the untrusted page, so that the browser blocks them for seven different
-//! reasons (a header, a method, no `Access-Control-Allow-Origin` after a cross-origin redirect,
-//! a refused origin, `*` with credentials, through `fetch` and `XMLHttpRequest`). Each line
+//! the trusted and the untrusted page, so that the browser blocks eight requests for six
+//! different `CorsError`s (a header, a method, no `Access-Control-Allow-Origin` after a
+//! cross-origin redirect, a refused origin on a simple and a preflighted request, `*` with
+//! credentials on both, through `fetch` and `XMLHttpRequest`). Each line
 //! Chromium printed is pasted into the page's form, and the page must name the very `CorsError`
 //! Chromium reported for that request over the DevTools protocol, with its failed parameter and
-//! the origin the answer must allow.
+//! the origin the answer must allow. A page opened with `#explain=<line>` explains it at once.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -91,6 +92,11 @@ async fn explain(page: &LabPage, text: &str) -> Vec<Value> {
     page.click("#explain-submit")
         .await
         .expect("the Explain button");
+    shown_after(page).await
+}
+
+/// The explanations the page shows once it has read the text.
+async fn shown_after(page: &LabPage) -> Vec<Value> {
     page.wait_for(
         "document.getElementById('explain-result').dataset.state === 'done'",
         WAIT,
@@ -107,9 +113,10 @@ async fn explain(page: &LabPage, text: &str) -> Vec<Value> {
     shown.as_array().cloned().unwrap_or_default()
 }
 
-async fn open(browser: &Browser, url: &str) -> LabPage {
+/// Opens the lab page at `origin` (plus `fragment`, e.g. `#explain=…`).
+async fn open(browser: &Browser, origin: &str, fragment: &str) -> LabPage {
     let page = browser
-        .new_page(&format!("{url}/"))
+        .new_page(&format!("{origin}/{fragment}"))
         .await
         .expect("the page opens");
     page.wait_for("document.body.dataset.ready === 'true'", WAIT)
@@ -127,7 +134,7 @@ async fn the_page_names_the_cors_error_chromium_reported_for_each_console_line()
     let strict = cors_lab::start_ephemeral(PolicyArgs::default())
         .await
         .unwrap();
-    let trusted = open(&browser, &strict.trusted_url).await;
+    let trusted = open(&browser, &strict.trusted_url, "").await;
     let scenarios = [
         "unlisted-header",
         "patch-lowercase",
@@ -138,7 +145,7 @@ async fn the_page_names_the_cors_error_chromium_reported_for_each_console_line()
     }
     blocked.extend(blocked_lines(&trusted, scenarios.len()).await);
     pages.push(trusted);
-    let untrusted = open(&browser, &strict.untrusted_url).await;
+    let untrusted = open(&browser, &strict.untrusted_url, "").await;
     let scenarios = ["get-simple", "put-item"];
     for scenario in scenarios {
         run(&untrusted, scenario).await;
@@ -152,7 +159,7 @@ async fn the_page_names_the_cors_error_chromium_reported_for_each_console_line()
     })
     .await
     .unwrap();
-    let page = open(&browser, &permissive.trusted_url).await;
+    let page = open(&browser, &permissive.trusted_url, "").await;
     let scenarios = ["credentialed-get", "xhr-credentials", "credentialed-json"];
     for scenario in scenarios {
         run(&page, scenario).await;
@@ -163,7 +170,22 @@ async fn the_page_names_the_cors_error_chromium_reported_for_each_console_line()
     for p in pages {
         let _ = p.close().await;
     }
-    let explainer = open(&browser, &strict.trusted_url).await;
+    // Opened with `#explain=<line>`: the page explains it at once (a link a teacher can share).
+    let encoded: String = blocked[0]
+        .line
+        .bytes()
+        .map(|b| match b.is_ascii_alphanumeric() {
+            true => char::from(b).to_string(),
+            false => format!("%{b:02X}"),
+        })
+        .collect();
+    let explainer = open(
+        &browser,
+        &strict.trusted_url,
+        &format!("#explain={encoded}"),
+    )
+    .await;
+    let linked = shown_after(&explainer).await;
 
     // Every line, pasted one at a time into the trusted page's form.
     let mut shown = Vec::new();
@@ -242,6 +264,8 @@ async fn the_page_names_the_cors_error_chromium_reported_for_each_console_line()
             b.cors_error
         );
     }
+    assert_eq!(linked.len(), 1, "{linked:?}");
+    assert_eq!(linked[0]["error"], blocked[0].cors_error, "from the link");
     let together: Vec<&Value> = together.iter().map(|s| &s["error"]).collect();
     let expected: Vec<&str> = blocked.iter().map(|b| b.cors_error.as_str()).collect();
     assert_eq!(together, expected, "pasted together, in order");
