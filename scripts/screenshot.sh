@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Screenshots of the lab page for the README: docs/screenshot-light.png and docs/screenshot-dark.png.
+# Screenshots of the lab page for the README: docs/screenshot-light.png and docs/screenshot-dark.png,
+# and docs/screenshot-explain.png (the "Explain an error" section with its example explained).
 #
 # Starts the lab (target/debug/cors-lab when built, else `cargo run`), opens the trusted page in
 # headless Chromium with `#autorun=…` (the page runs those scenarios on load, as a teacher's link
@@ -178,6 +179,18 @@ try:
         with open(path, "wb") as f:
             f.write(base64.b64decode(shot["data"]))
         print(f"  {path}")
+    # The explainer, light mode: its example, explained, clipped to the section.
+    send("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "light"}]}, session)
+    evaluate(session, "document.getElementById('explain-example').click(); document.getElementById('explain-submit').click(); true")
+    wait_for(session, "document.getElementById('explain-result')?.dataset.state === 'done'", 10)
+    evaluate(session, "document.querySelector('#explain-result details')?.setAttribute('open', ''); document.activeElement && document.activeElement.blur(); true")
+    time.sleep(0.3)
+    box = evaluate(session, "(() => { const r = document.getElementById('explain').getBoundingClientRect(); return { x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height }; })()")
+    shot = send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": {"x": max(box["x"] - 16, 0), "y": max(box["y"] - 16, 0), "width": box["width"] + 32, "height": box["height"] + 32, "scale": 1}}, session)
+    path = os.path.join(out_dir, "screenshot-explain.png")
+    with open(path, "wb") as f:
+        f.write(base64.b64decode(shot["data"]))
+    print(f"  {path}")
 finally:
     try:
         send("Browser.close")

@@ -76,9 +76,9 @@ function renderMessage(m) {
       h('p', { class: 'explain__problem' }, `A line mentions a CORS block but is ${m.problem}. Paste Chromium’s whole line, from “Access to”.`));
   }
   const request = h('p', {},
-    'The page at ', h('code', {}, m.origin), ` called ${m.initiator === 'XMLHttpRequest' ? 'XMLHttpRequest' : m.initiator} `,
-    h('code', { class: 'explain__url' }, m.url),
-    m.redirected_from ? [' (after a redirect from ', h('code', {}, m.redirected_from), ')'] : null,
+    'The page at ', h('code', {}, m.origin), ' called ',
+    h('code', { class: 'explain__url' }, m.url), ` (${m.initiator})`,
+    m.redirected_from ? [', after a redirect from ', h('code', {}, m.redirected_from)] : null,
     `: another origin (${originDifference(m.origin, m.url)}).`);
   if (!m.cors_error) {
     return h('article', { class: 'explain__item', dataset: { corsError: '' } },
