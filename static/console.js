@@ -87,13 +87,13 @@ function renderMessage(m) {
       h('p', {}, 'Chromium’s reason: ', h('q', {}, m.reason)),
       h('p', { class: 'small muted' }, 'The lab models the response checks of the Fetch standard (Access-Control-Allow-*, preflight status); this block comes from another rule, such as Private Network Access or a scheme without CORS.'));
   }
-  const e = explain(m.cors_error, m.origin, m.stage);
+  const e = explain(m.cors_error, m.origin, m.stage, 'the server');
   return h('article', { class: `explain__item explain__item--${m.stage}`, dataset: { corsError: m.cors_error } },
     h('h3', {}, h('code', { class: 'explain__error' }, wordBreaks(m.cors_error)),
       ' ', h('span', { class: `badge badge--${m.stage}` }, m.stage === 'preflight' ? 'preflight' : 'actual response')),
     request,
     h('p', { class: 'explain__what' }, e.what, m.failed_parameter ? [' Chromium names ', h('code', {}, m.failed_parameter), '.'] : null),
-    h('p', { class: 'small' }, e.stageNote.replaceAll('the API', 'the server').replaceAll('The API', 'The server')),
+    h('p', { class: 'small' }, e.stageNote),
     required(m),
     checkWithCurl(m));
 }

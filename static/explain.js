@@ -2,10 +2,11 @@
 // `{page_origin}` in the texts is replaced by the calling page's origin: this page's, or the one
 // a pasted console message names (console.js).
 
+// `{server}` is who answered: the lab's API, or the server of a pasted console message.
 const PREFLIGHT_NOTE =
-  'This was the preflight (OPTIONS): the browser stopped there and never sent the actual request, so the API did not run it.';
+  'This was the preflight (OPTIONS): the browser stopped there and never sent the actual request, so {server} did not run it.';
 const ACTUAL_NOTE =
-  'The API received and handled the request anyway; the browser only hid the response from the script.';
+  '{Server} received and handled the request anyway; the browser only hid the response from the script.';
 
 // The six checks that exist for both the actual response and the preflight response.
 const ORIGIN_CHECKS = {
@@ -86,10 +87,11 @@ Object.assign(EXPLANATIONS, {
 
 /**
  * Explanation of a CorsError, with {page_origin} filled in.
- * `entryKind` ("preflight" | "actual"), when known, is the kind of the journal entry that failed.
+ * `entryKind` ("preflight" | "actual"), when known, is the kind of the journal entry that failed;
+ * `server` names who answered, in the stage note.
  * Returns { what, fix, stage, stageNote } — a generic text for unknown names.
  */
-export function explain(corsError, pageOrigin, entryKind) {
+export function explain(corsError, pageOrigin, entryKind, server = 'the API') {
   const base = EXPLANATIONS[corsError] ?? {
     what: `Chromium reported ${corsError || 'a CORS error'}; the reason text above says what the check found.`,
     fix: 'Compare the CORS response headers in the journal entry with what the request needs; the policy is set with CORS_PRESET or the CORS_ALLOW_* variables.',
@@ -101,7 +103,9 @@ export function explain(corsError, pageOrigin, entryKind) {
     what: sub(base.what),
     fix: sub(base.fix),
     stage,
-    stageNote: stage === 'preflight' ? PREFLIGHT_NOTE : ACTUAL_NOTE,
+    stageNote: (stage === 'preflight' ? PREFLIGHT_NOTE : ACTUAL_NOTE)
+      .replaceAll('{server}', server)
+      .replaceAll('{Server}', server.charAt(0).toUpperCase() + server.slice(1)),
   };
 }
 

@@ -102,7 +102,16 @@ impl CorsError {
     /// True for the checks of a preflight's answer: after one of these, the actual request is
     /// never sent.
     pub fn is_preflight(self) -> bool {
-        self.name().starts_with("Preflight") || self.name().ends_with("PreflightResponse")
+        use CorsError::*;
+        !matches!(
+            self,
+            MissingAllowOriginHeader
+                | MultipleAllowOriginValues
+                | InvalidAllowOriginValue
+                | AllowOriginMismatch
+                | WildcardOriginNotAllowed
+                | InvalidAllowCredentials
+        )
     }
 
     /// The preflight form of an origin or credentials check (the others are unchanged).
@@ -552,5 +561,34 @@ mod tests {
             .unwrap()
             .contains("is 'True' which must be 'true'"));
         assert_eq!(BrowserVerdict::Pass.reason(), None);
+    }
+
+    #[test]
+    fn preflight_errors_are_the_preflight_forms_and_the_preflight_only_checks() {
+        use CorsError::*;
+        let access = [
+            MissingAllowOriginHeader,
+            MultipleAllowOriginValues,
+            InvalidAllowOriginValue,
+            AllowOriginMismatch,
+            WildcardOriginNotAllowed,
+            InvalidAllowCredentials,
+        ];
+        for e in access {
+            assert!(!e.is_preflight(), "{e}");
+            assert!(e.for_preflight().is_preflight(), "{e}");
+            assert_eq!(e.for_preflight().name(), format!("Preflight{}", e.name()));
+        }
+        for e in [
+            PreflightInvalidStatus,
+            PreflightDisallowedRedirect,
+            InvalidAllowMethodsPreflightResponse,
+            InvalidAllowHeadersPreflightResponse,
+            MethodDisallowedByPreflightResponse,
+            HeaderDisallowedByPreflightResponse,
+        ] {
+            assert!(e.is_preflight(), "{e}");
+            assert_eq!(e.for_preflight(), e);
+        }
     }
 }
