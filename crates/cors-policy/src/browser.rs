@@ -73,6 +73,17 @@ pub enum CorsError {
     HeaderDisallowedByPreflightResponse,
 }
 
+/// The errors of the CORS check proper (origin and credentials), as an actual response fails
+/// them; a preflight's answer fails the `Preflight…` form of each.
+const ACCESS_CHECKS: [CorsError; 6] = [
+    CorsError::MissingAllowOriginHeader,
+    CorsError::MultipleAllowOriginValues,
+    CorsError::InvalidAllowOriginValue,
+    CorsError::AllowOriginMismatch,
+    CorsError::WildcardOriginNotAllowed,
+    CorsError::InvalidAllowCredentials,
+];
+
 impl CorsError {
     /// The name as the DevTools protocol spells it.
     pub fn name(self) -> &'static str {
@@ -102,16 +113,7 @@ impl CorsError {
     /// True for the checks of a preflight's answer: after one of these, the actual request is
     /// never sent.
     pub fn is_preflight(self) -> bool {
-        use CorsError::*;
-        !matches!(
-            self,
-            MissingAllowOriginHeader
-                | MultipleAllowOriginValues
-                | InvalidAllowOriginValue
-                | AllowOriginMismatch
-                | WildcardOriginNotAllowed
-                | InvalidAllowCredentials
-        )
+        !ACCESS_CHECKS.contains(&self)
     }
 
     /// The preflight form of an origin or credentials check (the others are unchanged).
@@ -566,15 +568,7 @@ mod tests {
     #[test]
     fn preflight_errors_are_the_preflight_forms_and_the_preflight_only_checks() {
         use CorsError::*;
-        let access = [
-            MissingAllowOriginHeader,
-            MultipleAllowOriginValues,
-            InvalidAllowOriginValue,
-            AllowOriginMismatch,
-            WildcardOriginNotAllowed,
-            InvalidAllowCredentials,
-        ];
-        for e in access {
+        for e in ACCESS_CHECKS {
             assert!(!e.is_preflight(), "{e}");
             assert!(e.for_preflight().is_preflight(), "{e}");
             assert_eq!(e.for_preflight().name(), format!("Preflight{}", e.name()));

@@ -6,10 +6,13 @@
 //!
 //! `PROPTEST_CASES=10000 cargo test -p cors-policy --test console_properties` searches harder.
 
+mod support;
+
 use cors_policy::browser::{self, BrowserRequest, BrowserVerdict, CredentialsMode, RequestKind};
 use cors_policy::console::{read_all, read_line, ConsoleMessage, Requirement};
 use proptest::prelude::*;
 use proptest::sample::select;
+use support::config;
 
 const ORIGINS: [&str; 4] = [
     "http://localhost:8080",
@@ -150,20 +153,6 @@ fn apply(message: &ConsoleMessage<'_>, status: &mut u16, lines: &mut Vec<(String
             // The simplest list that parses: none at all.
             Requirement::ValidList(name) => lines.retain(|(n, _)| !n.eq_ignore_ascii_case(name)),
         }
-    }
-}
-
-fn config() -> ProptestConfig {
-    let config = ProptestConfig {
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    };
-    match std::env::var_os("PROPTEST_CASES") {
-        Some(_) => config,
-        None => ProptestConfig {
-            cases: 512,
-            ..config
-        },
     }
 }
 

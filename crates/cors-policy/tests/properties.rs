@@ -8,6 +8,8 @@
 //!
 //! `PROPTEST_CASES=10000 cargo test -p cors-policy --test properties` searches harder.
 
+mod support;
+
 use cors_policy::browser::{self, BrowserRequest, CredentialsMode, RequestKind};
 use cors_policy::engine::{decide, Decision, Outcome, Refusal, RequestFacts};
 use cors_policy::header::{for_each_name, MAX_REQUEST_HEADERS, MAX_REQUEST_HEADERS_LEN};
@@ -16,6 +18,7 @@ use cors_policy::policy::Policy;
 use cors_policy::{ConfigErrors, Origin, OriginPattern, PolicyInput};
 use proptest::prelude::*;
 use proptest::sample::select;
+use support::config;
 
 const LAB: &str = "http://localhost:8080";
 
@@ -364,22 +367,6 @@ fn candidate_host(suffix: String) -> impl Strategy<Value = String> {
         }),
         host(),
     ]
-}
-
-/// 512 cases per property, or `PROPTEST_CASES`. Failures print their minimal input; no
-/// regression files are written into the source tree.
-fn config() -> ProptestConfig {
-    let config = ProptestConfig {
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    };
-    match std::env::var_os("PROPTEST_CASES") {
-        Some(_) => config,
-        None => ProptestConfig {
-            cases: 512,
-            ..config
-        },
-    }
 }
 
 proptest! {
