@@ -12,6 +12,19 @@ import { originDifference } from './workflow.js';
 const EXAMPLE =
   "Access to fetch at 'https://api.example.com/orders' from origin 'https://shop.example.com' has been blocked by CORS policy: Request header field x-token is not allowed by Access-Control-Allow-Headers in preflight response.";
 
+/** The catalogue's `reproduce` map (CorsError → scenario, preset, page) and scenario titles. */
+let catalogue = null;
+function loadCatalogue() {
+  catalogue ??= fetch('/scenarios.json')
+    .then((res) => (res.ok ? res.json() : {}))
+    .then((c) => ({
+      reproduce: c.reproduce ?? {},
+      titles: new Map((c.scenarios ?? []).map((s) => [s.id, s.title])),
+    }))
+    .catch(() => ({ reproduce: {}, titles: new Map() }));
+  return catalogue;
+}
+
 /** Wire the form of the #explain section. */
 export function setUpConsoleExplainer() {
   const form = document.getElementById('explain-form');
@@ -45,7 +58,7 @@ export function setUpConsoleExplainer() {
         const said = res.status === 400 || res.status === 414 ? await res.text() : '';
         fill(out, h('p', { class: 'explain__problem' }, said || `The text is too long to read (${res.status}): paste only the lines that say “has been blocked by CORS policy”.`));
       } else {
-        render(out, (await res.json()).messages ?? []);
+        render(out, (await res.json()).messages ?? [], await loadCatalogue());
         out.append(h('p', { class: 'small' },
           h('a', { href: `#explain=${encodeURIComponent(text)}`, class: 'explain__link' }, 'Link to this explanation'),
           ' (the text rides in the link; the lab keeps nothing).'));
@@ -58,7 +71,7 @@ export function setUpConsoleExplainer() {
   fromHash();
 }
 
-function render(out, messages) {
+function render(out, messages, lab) {
   if (messages.length === 0) {
     fill(out, h('p', { class: 'explain__problem' },
       'No CORS message found. Chromium’s line contains “has been blocked by CORS policy”; copy it from the Console tab (right-click › Copy message works too). ',
@@ -67,10 +80,10 @@ function render(out, messages) {
   }
   fill(out,
     messages.length > 1 ? h('p', { class: 'small muted' }, `${messages.length} blocked requests in the text, each explained below.`) : null,
-    messages.map(renderMessage));
+    messages.map((m) => renderMessage(m, lab)));
 }
 
-function renderMessage(m) {
+function renderMessage(m, lab) {
   if (m.problem) {
     return h('article', { class: 'explain__item' },
       h('p', { class: 'explain__problem' }, `A line mentions a CORS block but is ${m.problem}. Paste Chromium’s whole line, from “Access to”.`));
@@ -95,7 +108,21 @@ function renderMessage(m) {
     h('p', { class: 'explain__what' }, e.what, m.failed_parameter ? [' Chromium names ', h('code', {}, m.failed_parameter), '.'] : null),
     h('p', { class: 'small' }, e.stageNote),
     required(m),
-    checkWithCurl(m));
+    checkWithCurl(m),
+    reproduce(m.cors_error, lab));
+}
+
+/** A link to the lab's own run of the same check failing, where the journal shows it all. */
+function reproduce(corsError, lab) {
+  const where = lab.reproduce[corsError];
+  if (!where) return null;
+  const d = document.body.dataset;
+  const base = (where.page === 'untrusted' ? d.untrustedUrl : d.trustedUrl) ?? '';
+  const href = `${base.replace(/\/+$/, '')}/#scenario=${encodeURIComponent(where.scenario)}&preset=${encodeURIComponent(where.preset)}`;
+  return h('p', { class: 'explain__reproduce' },
+    'See it in the lab: ',
+    h('a', { href }, `“${lab.titles.get(where.scenario) ?? where.scenario}”`),
+    ` under the ${where.preset} preset, from the ${where.page} page. Chromium fails the same check there, and the lab shows the requests and answers it judged.`);
 }
 
 /** What the server's answer must carry, from the message's required answer. */

@@ -12,6 +12,9 @@
 //!    the card's verdict;
 //! 3. **words** — the reason the card quotes appears in Chromium's console message.
 //!
+//! The catalogue's `reproduce` map, where the page's *Explain an error* section sends a learner to
+//! see a `CorsError` happen in the lab, must name cells where Chromium reports exactly that error.
+//!
 //! Every cell is checked before the test fails, and a summary matrix is printed; a failing cell
 //! saves a screenshot and the DevTools event log under `target/browser-failures/`.
 
@@ -96,7 +99,7 @@ async fn every_scenario_agrees_with_chromium() {
         failures_dir().with_file_name("browser-matrix.txt"),
         report.as_bytes(),
     );
-    let failures: Vec<String> = cells
+    let mut failures: Vec<String> = cells
         .iter()
         .filter_map(|c| {
             c.result.as_ref().err().map(|e| {
@@ -107,6 +110,25 @@ async fn every_scenario_agrees_with_chromium() {
             })
         })
         .collect();
+    // The catalogue's `reproduce` map: where the page's "Explain an error" section says the lab
+    // shows each CorsError. Chromium must report exactly that error in that cell.
+    let reproduce = catalogue["reproduce"]
+        .as_object()
+        .expect("scenarios.json has a reproduce map");
+    for (error, at) in reproduce {
+        let cell = cells.iter().find(|c| {
+            at["scenario"] == c.scenario.as_str()
+                && at["preset"] == c.preset
+                && at["page"] == c.from
+        });
+        let blocked = format!("block:{error}");
+        match cell.map(|c| &c.result) {
+            Some(Ok(shown)) if shown == &blocked || shown.starts_with(&format!("{blocked} ")) => {}
+            other => failures.push(format!(
+                "reproduce.{error} points at {at}, where the matrix has {other:?}"
+            )),
+        }
+    }
     assert!(
         failures.is_empty(),
         "{} of {} cells disagree (screenshots and event logs in {}):\n\n{}",

@@ -106,7 +106,8 @@ async fn shown_after(page: &LabPage) -> Vec<Value> {
     let shown = page
         .evaluate_json(
             "[...document.querySelectorAll('#explain-result article')].map(a => \
-             ({ error: a.dataset.corsError ?? null, text: a.textContent }))",
+             ({ error: a.dataset.corsError ?? null, text: a.textContent, \
+             reproduce: a.querySelector('.explain__reproduce a')?.href ?? null }))",
         )
         .await
         .unwrap();
@@ -134,6 +135,7 @@ async fn the_page_names_the_cors_error_chromium_reported_for_each_console_line()
     let strict = cors_lab::start_ephemeral(PolicyArgs::default())
         .await
         .unwrap();
+    let (trusted_url, untrusted_url) = (strict.trusted_url.clone(), strict.untrusted_url.clone());
     let trusted = open(&browser, &strict.trusted_url, "").await;
     let scenarios = [
         "unlisted-header",
@@ -261,6 +263,28 @@ async fn the_page_names_the_cors_error_chromium_reported_for_each_console_line()
             text.contains("Access-Control-Allow-Credentials: true — the only line"),
             credentialed,
             "{}: {text}",
+            b.cors_error
+        );
+    }
+    // Each error the lab reproduces links to that scenario and preset, on the page that shows it.
+    let catalogue: Value =
+        serde_json::from_str(include_str!("../static/scenarios.json")).expect("the catalogue");
+    for (b, shown) in blocked.iter().zip(&shown) {
+        let expected = catalogue["reproduce"].get(&b.cors_error).map(|at| {
+            let page = match at["page"].as_str() {
+                Some("untrusted") => &untrusted_url,
+                _ => &trusted_url,
+            };
+            format!(
+                "{page}/#scenario={}&preset={}",
+                at["scenario"].as_str().unwrap(),
+                at["preset"].as_str().unwrap()
+            )
+        });
+        assert_eq!(
+            shown[0]["reproduce"].as_str(),
+            expected.as_deref(),
+            "{}",
             b.cors_error
         );
     }
