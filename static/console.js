@@ -55,8 +55,12 @@ export function setUpConsoleExplainer() {
     try {
       const res = await fetch(`/_lab/explain?message=${encodeURIComponent(text)}`);
       if (!res.ok) {
+        // 400 and 414 say why in their body; 431 is the request head's own limit (64 KiB).
         const said = res.status === 400 || res.status === 414 ? await res.text() : '';
-        fill(out, h('p', { class: 'explain__problem' }, said || `The text is too long to read (${res.status}): paste only the lines that say “has been blocked by CORS policy”.`));
+        const tooLong = res.status === 431
+          ? 'The text is too long to send: paste only the lines that say “has been blocked by CORS policy”.'
+          : `The lab's page server answered ${res.status}.`;
+        fill(out, h('p', { class: 'explain__problem' }, said || tooLong));
       } else {
         render(out, (await res.json()).messages ?? [], await loadCatalogue());
         out.append(h('p', { class: 'small' },
