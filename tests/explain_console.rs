@@ -9,6 +9,10 @@
 //! Chromium printed is pasted into the page's form, and the page must name the very `CorsError`
 //! Chromium reported for that request over the DevTools protocol, with its failed parameter and
 //! the origin the answer must allow. A page opened with `#explain=<line>` explains it at once.
+//!
+//! The second test holds the required answer to Chromium: a stand-in for the learner's own
+//! server follows what the lab says it must answer, round after round, until Chromium lets the
+//! script read the response.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -293,4 +297,152 @@ async fn the_page_names_the_cors_error_chromium_reported_for_each_console_line()
     let together: Vec<&Value> = together.iter().map(|s| &s["error"]).collect();
     let expected: Vec<&str> = blocked.iter().map(|b| b.cors_error.as_str()).collect();
     assert_eq!(together, expected, "pasted together, in order");
+}
+
+/// What the stand-in for a learner's own server answers, to the preflight and to the request.
+#[derive(Debug, Clone)]
+struct Answer {
+    preflight_status: u16,
+    lines: Vec<(String, String)>,
+}
+
+/// A server on an ephemeral loopback port that answers every request with `answer`.
+async fn own_server(
+    answer: std::sync::Arc<std::sync::Mutex<Answer>>,
+) -> (String, tokio::task::JoinHandle<()>) {
+    use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+    use axum::response::IntoResponse;
+    let app = axum::Router::new().fallback(move |method: Method| {
+        let answer = answer.lock().unwrap().clone();
+        async move {
+            let status = match method {
+                Method::OPTIONS => StatusCode::from_u16(answer.preflight_status).unwrap(),
+                _ => StatusCode::OK,
+            };
+            let mut response = (status, "ok").into_response();
+            for (name, value) in &answer.lines {
+                response.headers_mut().append(
+                    HeaderName::try_from(name.as_str()).unwrap(),
+                    HeaderValue::try_from(value.as_str()).unwrap(),
+                );
+            }
+            response
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (url, task)
+}
+
+/// The lab's claim that its required answers are a real fix, held to Chromium itself: a server
+/// starts with a broken answer for a credentialed `PUT` with two custom headers; each round the
+/// page's script makes the request, the console line Chromium prints goes to `/_lab/explain`,
+/// and the server then answers what the lab said it must. Chromium must let the script read the
+/// response within ten rounds, never failing the same check twice.
+#[tokio::test]
+async fn following_the_required_answers_makes_chromium_let_the_request_through() {
+    use std::sync::{Arc, Mutex};
+    let answer = Arc::new(Mutex::new(Answer {
+        preflight_status: 401,
+        lines: vec![
+            ("access-control-allow-origin".into(), "*".into()),
+            ("access-control-allow-methods".into(), "GET;POST".into()),
+        ],
+    }));
+    let (server, task) = own_server(answer.clone()).await;
+    let lab = cors_lab::start_ephemeral(PolicyArgs::default())
+        .await
+        .unwrap();
+    let browser = Browser::launch().await.expect("Chromium starts");
+    let page = open(&browser, &lab.trusted_url, "").await;
+    let client = reqwest::Client::new();
+
+    let mut rounds: Vec<String> = Vec::new();
+    let outcome = loop {
+        let url = format!("{server}/orders?round={}", rounds.len());
+        let result = page
+            .evaluate_json(&format!(
+                "fetch('{url}', {{ method: 'PUT', credentials: 'include', \
+                   headers: {{ 'Content-Type': 'application/json', 'X-Token': 'abc' }}, body: '{{}}' }}) \
+                 .then(r => 'read ' + r.status, e => 'blocked: ' + e.message)"
+            ))
+            .await
+            .unwrap();
+        if result.as_str().is_some_and(|r| r.starts_with("read ")) || rounds.len() == 10 {
+            break result;
+        }
+        let line = tokio::time::timeout(WAIT, async {
+            loop {
+                if let Some(entry) = page
+                    .console_matching(&format!("at '{url}'"))
+                    .into_iter()
+                    .next()
+                {
+                    return entry.text;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no console line for {url} ({result})"));
+        let explained: Value = client
+            .get(format!("{}/_lab/explain", lab.trusted_url))
+            .query(&[("message", &line)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let message = &explained["messages"][0];
+        let error = format!(
+            "{} {}",
+            message["cors_error"]
+                .as_str()
+                .unwrap_or_else(|| panic!("the lab should read {line}: {explained}")),
+            message["failed_parameter"].as_str().unwrap_or_default()
+        );
+        let mut a = answer.lock().unwrap();
+        for r in message["required"]["requirements"].as_array().unwrap() {
+            let name = r["name"].as_str().unwrap_or_default().to_string();
+            let value = r["value"].as_str().unwrap_or_default().to_string();
+            match r["kind"].as_str().unwrap() {
+                "ok_status" => a.preflight_status = 204,
+                "line" => {
+                    a.lines.retain(|(n, _)| *n != name);
+                    a.lines.push((name, value));
+                }
+                "in_list" => a.lines.push((name, value)),
+                "valid_list" => a.lines.retain(|(n, _)| *n != name),
+                other => panic!("unknown requirement {other}"),
+            }
+        }
+        drop(a);
+        rounds.push(error);
+    };
+    let _ = page.close().await;
+    let _ = browser.close().await;
+    lab.stop().await.unwrap();
+    task.abort();
+
+    assert_eq!(
+        outcome,
+        "read 200",
+        "Chromium should let the script read the answer; the checks it failed: {rounds:?}, \
+         the answer now: {:?}",
+        answer.lock().unwrap()
+    );
+    let distinct: BTreeSet<&String> = rounds.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        rounds.len(),
+        "a check failed twice on the same value: {rounds:?}"
+    );
+    // The broken start fails on the wildcard with credentials (whose fix also brings the
+    // credentials line and, for a preflight, the ok status), the unparsable method list, the
+    // method and each header, one at a time.
+    assert!(rounds.len() >= 5, "{rounds:?}");
 }
