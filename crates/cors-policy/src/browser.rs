@@ -171,71 +171,136 @@ impl BrowserVerdict {
     pub fn reason(&self) -> Option<String> {
         let BrowserVerdict::Blocked {
             error,
-            failed_parameter: p,
+            failed_parameter,
         } = self
         else {
             return None;
         };
-        use CorsError::*;
-        let access = |e: CorsError| -> String {
-            match e {
-                MissingAllowOriginHeader => {
-                    "No 'Access-Control-Allow-Origin' header is present on the requested resource.".into()
-                }
-                MultipleAllowOriginValues => format!(
-                    "The 'Access-Control-Allow-Origin' header contains multiple values '{p}', but only one \
-                     is allowed. Have the server send the header with a valid value."
-                ),
-                InvalidAllowOriginValue => format!(
-                    "The 'Access-Control-Allow-Origin' header contains the invalid value '{p}'. Have the \
-                     server send the header with a valid value."
-                ),
-                AllowOriginMismatch => format!(
-                    "The 'Access-Control-Allow-Origin' header has a value '{p}' that is not equal to the \
-                     supplied origin. Have the server send the header with a valid value."
-                ),
-                WildcardOriginNotAllowed => "The value of the 'Access-Control-Allow-Origin' header in the \
-                     response must not be the wildcard '*' when the request's credentials mode is 'include'."
-                    .into(),
-                InvalidAllowCredentials => format!(
-                    "The value of the 'Access-Control-Allow-Credentials' header in the response is '{p}' \
-                     which must be 'true' when the request's credentials mode is 'include'."
-                ),
-                _ => unreachable!("only access-check errors"),
-            }
+        let (text, preflight_form) = ReasonText::of(*error);
+        let prefix = if preflight_form || text.after_prefix {
+            PREFLIGHT_PREFIX
+        } else {
+            ""
         };
-        Some(match error {
-            MissingAllowOriginHeader
-            | MultipleAllowOriginValues
-            | InvalidAllowOriginValue
-            | AllowOriginMismatch
-            | WildcardOriginNotAllowed
-            | InvalidAllowCredentials => access(*error),
-            PreflightMissingAllowOriginHeader => format!("{PREFLIGHT_PREFIX}{}", access(MissingAllowOriginHeader)),
-            PreflightMultipleAllowOriginValues => format!("{PREFLIGHT_PREFIX}{}", access(MultipleAllowOriginValues)),
-            PreflightInvalidAllowOriginValue => format!("{PREFLIGHT_PREFIX}{}", access(InvalidAllowOriginValue)),
-            PreflightAllowOriginMismatch => format!("{PREFLIGHT_PREFIX}{}", access(AllowOriginMismatch)),
-            PreflightWildcardOriginNotAllowed => format!("{PREFLIGHT_PREFIX}{}", access(WildcardOriginNotAllowed)),
-            PreflightInvalidAllowCredentials => format!("{PREFLIGHT_PREFIX}{}", access(InvalidAllowCredentials)),
-            PreflightInvalidStatus => format!("{PREFLIGHT_PREFIX}It does not have HTTP ok status."),
-            PreflightDisallowedRedirect => {
-                format!("{PREFLIGHT_PREFIX}Redirect is not allowed for a preflight request.")
-            }
-            InvalidAllowMethodsPreflightResponse => {
-                "Cannot parse Access-Control-Allow-Methods response header field in preflight response.".into()
-            }
-            InvalidAllowHeadersPreflightResponse => {
-                "Cannot parse Access-Control-Allow-Headers response header field in preflight response.".into()
-            }
-            MethodDisallowedByPreflightResponse => {
-                format!("Method {p} is not allowed by Access-Control-Allow-Methods in preflight response.")
-            }
-            HeaderDisallowedByPreflightResponse => format!(
-                "Request header field {p} is not allowed by Access-Control-Allow-Headers in preflight response."
-            ),
-        })
+        let parameter = if text.after.is_empty() {
+            ""
+        } else {
+            failed_parameter.as_str()
+        };
+        Some(format!("{prefix}{}{parameter}{}", text.before, text.after))
     }
 }
+
+/// Chromium's reason for one check: `before`, the value it quotes (the verdict's
+/// `failed_parameter`; none when `after` is empty), `after`. One table for writing a reason
+/// ([`BrowserVerdict::reason`]) and reading one back ([`crate::console`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReasonText {
+    pub error: CorsError,
+    pub before: &'static str,
+    pub after: &'static str,
+    /// Always after [`PREFLIGHT_PREFIX`] (a preflight-only check of the preflight's CORS check).
+    /// The six access checks have it in their `Preflight…` forms only.
+    pub after_prefix: bool,
+}
+
+impl ReasonText {
+    const fn new(error: CorsError, before: &'static str, after: &'static str) -> Self {
+        ReasonText {
+            error,
+            before,
+            after,
+            after_prefix: false,
+        }
+    }
+
+    /// The text of `error`, and whether `error` is the `Preflight…` form of an access check.
+    fn of(error: CorsError) -> (&'static ReasonText, bool) {
+        let access = ACCESS_CHECKS
+            .into_iter()
+            .find(|a| a.for_preflight() == error && *a != error);
+        let base = access.unwrap_or(error);
+        let text = REASON_TEXTS
+            .iter()
+            .find(|t| t.error == base)
+            .expect("every CorsError the model produces has a reason text");
+        (text, access.is_some())
+    }
+}
+
+/// The reasons of the checks this model makes, as Chromium 156 words them.
+pub(crate) const REASON_TEXTS: [ReasonText; 12] =
+    {
+        use CorsError::*;
+        [
+        ReasonText::new(
+            MissingAllowOriginHeader,
+            "No 'Access-Control-Allow-Origin' header is present on the requested resource.",
+            "",
+        ),
+        ReasonText::new(
+            MultipleAllowOriginValues,
+            "The 'Access-Control-Allow-Origin' header contains multiple values '",
+            "', but only one is allowed. Have the server send the header with a valid value.",
+        ),
+        ReasonText::new(
+            InvalidAllowOriginValue,
+            "The 'Access-Control-Allow-Origin' header contains the invalid value '",
+            "'. Have the server send the header with a valid value.",
+        ),
+        ReasonText::new(
+            AllowOriginMismatch,
+            "The 'Access-Control-Allow-Origin' header has a value '",
+            "' that is not equal to the supplied origin. Have the server send the header with a \
+             valid value.",
+        ),
+        ReasonText::new(
+            WildcardOriginNotAllowed,
+            "The value of the 'Access-Control-Allow-Origin' header in the response must not be \
+             the wildcard '*' when the request's credentials mode is 'include'.",
+            "",
+        ),
+        ReasonText::new(
+            InvalidAllowCredentials,
+            "The value of the 'Access-Control-Allow-Credentials' header in the response is '",
+            "' which must be 'true' when the request's credentials mode is 'include'.",
+        ),
+        ReasonText {
+            after_prefix: true,
+            ..ReasonText::new(PreflightInvalidStatus, "It does not have HTTP ok status.", "")
+        },
+        ReasonText {
+            after_prefix: true,
+            ..ReasonText::new(
+                PreflightDisallowedRedirect,
+                "Redirect is not allowed for a preflight request.",
+                "",
+            )
+        },
+        ReasonText::new(
+            InvalidAllowMethodsPreflightResponse,
+            "Cannot parse Access-Control-Allow-Methods response header field in preflight \
+             response.",
+            "",
+        ),
+        ReasonText::new(
+            InvalidAllowHeadersPreflightResponse,
+            "Cannot parse Access-Control-Allow-Headers response header field in preflight \
+             response.",
+            "",
+        ),
+        ReasonText::new(
+            MethodDisallowedByPreflightResponse,
+            "Method ",
+            " is not allowed by Access-Control-Allow-Methods in preflight response.",
+        ),
+        ReasonText::new(
+            HeaderDisallowedByPreflightResponse,
+            "Request header field ",
+            " is not allowed by Access-Control-Allow-Headers in preflight response.",
+        ),
+    ]
+    };
 
 /// All values of a response header, joined with `, ` as a browser's header map does.
 fn header<N: AsRef<str>, V: AsRef<str>>(headers: &[(N, V)], name: &str) -> Option<String> {

@@ -18,7 +18,7 @@
 //! the verdict's parameter, reads at most [`MAX_MESSAGES`] messages, and treats a reason it does
 //! not know as unknown rather than guessing.
 
-use crate::browser::{BrowserVerdict, CorsError, RequestKind, PREFLIGHT_PREFIX};
+use crate::browser::{BrowserVerdict, CorsError, RequestKind, PREFLIGHT_PREFIX, REASON_TEXTS};
 use crate::engine::{ACAC, ACAH, ACAM, ACAO};
 
 /// Most messages read from one pasted text.
@@ -125,92 +125,39 @@ pub fn read_line(line: &str) -> Result<ConsoleMessage<'_>, ConsoleMessageError> 
     })
 }
 
-/// The verdict behind one of Chromium's reasons, the inverse of [`BrowserVerdict::reason`].
-/// Text after the reason's own sentence (Chromium adds advice to some, as "If an opaque response
-/// serves your needs…") is ignored.
+/// The verdict behind one of Chromium's reasons, the inverse of [`BrowserVerdict::reason`]
+/// (the same table of texts, [`REASON_TEXTS`]). Text after the reason's own sentence (Chromium
+/// adds advice to some, as "If an opaque response serves your needs…") is ignored.
 pub fn read_reason(reason: &str) -> Option<BrowserVerdict> {
-    use CorsError::*;
-    let blocked = |error: CorsError, parameter: &str| {
-        Some(BrowserVerdict::Blocked {
-            error,
-            failed_parameter: parameter.to_string(),
-        })
-    };
-    // The value Chromium quotes between `before` and `after`.
-    let between = |before: &str, after: &str| -> Option<&str> {
-        let rest = reason.strip_prefix(before)?;
-        rest.find(after).map(|end| &rest[..end])
-    };
-    if let Some(p) = between("Method ", " is not allowed by Access-Control-Allow-Methods") {
-        return blocked(MethodDisallowedByPreflightResponse, p);
-    }
-    if let Some(p) = between(
-        "Request header field ",
-        " is not allowed by Access-Control-Allow-Headers",
-    ) {
-        return blocked(HeaderDisallowedByPreflightResponse, p);
-    }
-    if reason.starts_with("Cannot parse Access-Control-Allow-Methods response header field") {
-        return blocked(InvalidAllowMethodsPreflightResponse, "");
-    }
-    if reason.starts_with("Cannot parse Access-Control-Allow-Headers response header field") {
-        return blocked(InvalidAllowHeadersPreflightResponse, "");
-    }
-
     let (preflight, check) = match reason.strip_prefix(PREFLIGHT_PREFIX) {
         Some(check) => (true, check),
         None => (false, reason),
     };
-    let on_preflight = |error: CorsError, parameter: &str| {
-        let error = if preflight {
-            error.for_preflight()
-        } else {
-            error
+    REASON_TEXTS.iter().find_map(|text| {
+        let access = !text.error.is_preflight();
+        // Only the access checks and the preflight-only checks of the CORS check follow the
+        // prefix; the others stand alone.
+        let read = match (access, text.after_prefix) {
+            (true, _) => check,
+            (false, true) if preflight => check,
+            (false, true) => return None,
+            (false, false) => reason,
         };
-        blocked(error, parameter)
-    };
-    let quoted = |before: &str, after: &str| -> Option<&str> {
-        let rest = check.strip_prefix(before)?;
-        rest.find(after).map(|end| &rest[..end])
-    };
-    if preflight && check.starts_with("It does not have HTTP ok status.") {
-        return blocked(PreflightInvalidStatus, "");
-    }
-    if preflight && check.starts_with("Redirect is not allowed for a preflight request.") {
-        return blocked(PreflightDisallowedRedirect, "");
-    }
-    if check.starts_with("No 'Access-Control-Allow-Origin' header is present") {
-        return on_preflight(MissingAllowOriginHeader, "");
-    }
-    if check.starts_with(
-        "The value of the 'Access-Control-Allow-Origin' header in the response must not be the \
-         wildcard '*'",
-    ) {
-        return on_preflight(WildcardOriginNotAllowed, "");
-    }
-    const ALLOW_ORIGIN: &str = "The 'Access-Control-Allow-Origin' header ";
-    if let Some(p) = quoted(
-        &format!("{ALLOW_ORIGIN}contains multiple values '"),
-        "', but only one is allowed.",
-    ) {
-        return on_preflight(MultipleAllowOriginValues, p);
-    }
-    if let Some(p) = quoted(&format!("{ALLOW_ORIGIN}contains the invalid value '"), "'.") {
-        return on_preflight(InvalidAllowOriginValue, p);
-    }
-    if let Some(p) = quoted(
-        &format!("{ALLOW_ORIGIN}has a value '"),
-        "' that is not equal to the supplied origin.",
-    ) {
-        return on_preflight(AllowOriginMismatch, p);
-    }
-    if let Some(p) = quoted(
-        "The value of the 'Access-Control-Allow-Credentials' header in the response is '",
-        "' which must be 'true'",
-    ) {
-        return on_preflight(InvalidAllowCredentials, p);
-    }
-    None
+        let rest = read.strip_prefix(text.before)?;
+        let parameter = match text.after {
+            "" => "",
+            after => &rest[..rest.find(after)?],
+        };
+        let error = if access && preflight {
+            text.error.for_preflight()
+        } else {
+            text.error
+        };
+        Some(BrowserVerdict::Blocked {
+            error,
+            failed_parameter: parameter.to_string(),
+        })
+    })
 }
 
 /// One thing the server's answer must have for the check that failed to pass.
