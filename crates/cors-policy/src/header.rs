@@ -62,18 +62,23 @@ pub fn check_request_header_name(name: &str) -> Result<(), HeaderNameProblem> {
     if !is_token(name) {
         return Err(HeaderNameProblem::NotAToken);
     }
-    let lower = name.to_ascii_lowercase();
-    if lower.starts_with("access-control-") {
+    if name.len() >= 15 && name[..15].eq_ignore_ascii_case("access-control-") {
         return Err(HeaderNameProblem::AccessControl);
     }
-    if FORBIDDEN_REQUEST.contains(&lower.as_str())
-        || lower.starts_with("proxy-")
-        || lower.starts_with("sec-")
-        || lower == "via"
-    {
+    if is_forbidden_request_header(name) {
         return Err(HeaderNameProblem::Forbidden);
     }
     Ok(())
+}
+
+/// Is `name` a forbidden request-header (Fetch standard), one that script cannot set? A
+/// browser drops it from a script's request without a word.
+pub fn is_forbidden_request_header(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    FORBIDDEN_REQUEST.contains(&lower.as_str())
+        || lower.starts_with("proxy-")
+        || lower.starts_with("sec-")
+        || lower == "via"
 }
 
 /// Checks a name for `CORS_EXPOSE_HEADERS`: a token that is not `Set-Cookie`.

@@ -30,18 +30,22 @@
 //! | [`misconfig`] | the classic mistakes, as `broken-…` presets |
 //! | [`browser`] | what Chromium concludes from a response |
 //! | [`console`] | Chromium's console message of a blocked request, read back |
+//! | [`fetch`] | what a script's request puts on the wire, and whether a preflight goes first |
+//! | [`walkthrough`] | one request walked through a policy on paper: sent, answered, judged |
 //! | `wire` | (feature `http`) the engine's header lines as `http` types; its request headers read from a `HeaderMap` |
 
 pub mod browser;
 pub mod config;
 pub mod console;
 pub mod engine;
+pub mod fetch;
 pub mod header;
 pub mod method;
 pub mod misconfig;
 pub mod origin;
 pub mod pattern;
 pub mod policy;
+pub mod walkthrough;
 #[cfg(feature = "http")]
 pub mod wire;
 
