@@ -1,7 +1,8 @@
 // CORS Lab page: reads the page context from <body data-*>, shows and switches the API policy,
 // renders the scenario catalogue from /scenarios.json, runs scenarios, draws the workflow of the
 // last run, keeps the live journal, explains console messages pasted from other apps
-// (console.js), and follows shareable links:
+// (console.js), walks a request through the policy on paper (walkthrough.js), and follows
+// shareable links:
 //   #scenario=<id>&preset=<name>   scroll to and highlight a card; offer to switch to the preset
 //   #autorun=<id>,<id>,…            run these scenarios once the page is ready (for teachers)
 
@@ -12,6 +13,7 @@ import { renderCard, markRunning, showResult, updateCardForPolicy, shareHash } f
 import { PolicyPanel } from './policy.js';
 import { renderWorkflow } from './workflow.js';
 import { setUpConsoleExplainer } from './console.js';
+import { setUpWalkthrough } from './walkthrough.js';
 
 function readContext(body) {
   const d = body.dataset;
@@ -135,6 +137,7 @@ async function main() {
   markOwnLink(ctx);
   showRoleNote(ctx);
   setUpConsoleExplainer();
+  setUpWalkthrough(ctx);
 
   let scenarios = [];
   const byId = new Map();

@@ -1,4 +1,5 @@
-//! The `/_lab/` routes: how the page reads the journal and the policy.
+//! The `/_lab/` routes: how the page reads the journal and the policy, and walks a request
+//! through the policy on paper ([`crate::walkthrough`]).
 //!
 //! They never follow the demo policy — a lab page must see the journal even under
 //! `CORS_PRESET=off` — and answer every origin with `Access-Control-Allow-Origin: *`. They carry
@@ -22,6 +23,7 @@ pub fn router(state: AppState) -> Router {
         .route("/_lab/events", get(events))
         .route("/_lab/policy", get(policy))
         .route("/_lab/health", get(|| async { "ok" }))
+        .route("/_lab/walkthrough", get(crate::walkthrough::handler))
         .layer(SetResponseHeaderLayer::overriding(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             HeaderValue::from_static("*"),

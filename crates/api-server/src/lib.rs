@@ -13,6 +13,7 @@
 //! * [`routes`] — the demo endpoints the scenarios call;
 //! * [`lab`] — the `/_lab/` routes for the page, which never follow the demo policy;
 //! * [`switch`] — switching the policy at runtime, for the trusted lab page only;
+//! * [`walkthrough`] — a request walked through the policy in force on paper, for the page;
 //! * [`cli`] — flags and environment variables.
 //!
 //! Start it with [`run`] on a listener you bound yourself (tests bind port 0).
@@ -24,6 +25,7 @@ pub mod lab;
 pub mod live;
 pub mod routes;
 pub mod switch;
+pub mod walkthrough;
 
 use std::convert::Infallible;
 use std::future::Future;

@@ -1,0 +1,169 @@
+//! `GET /_lab/walkthrough`: one request walked through the policy in force, on paper
+//! ([`cors_policy::walkthrough`]), for the page's *Try a request* section.
+//!
+//! The learner names the origin, the method, the headers and the credentials mode; the answer
+//! says what the browser would send, whether a preflight goes first and why, what this API
+//! would answer to each request under its current policy, and what Chromium would conclude.
+//! Nothing is sent and nothing is journaled: the origin may be one no lab page has, such as the
+//! learner's production front end.
+//!
+//! Query: `origin` (a serialized origin, or `null`), `method`, `headers` (lines `Name: value`),
+//! `credentials` (`include` or `omit`, the default). A missing or malformed field gets `400`
+//! with `{error}`.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use cors_policy::browser::{BrowserVerdict, CredentialsMode};
+use cors_policy::fetch::{PreflightCause, ScriptRequest};
+use cors_policy::walkthrough::{self, Exchange};
+use cors_policy::Origin;
+
+use crate::journal::VerdictView;
+use crate::AppState;
+
+/// Most header lines a walk takes; far more than any script sets.
+pub const MAX_HEADER_LINES: usize = 32;
+/// Longest `headers` text a walk takes.
+pub const MAX_HEADERS_TEXT: usize = 8 * 1024;
+/// Longest method name a walk takes.
+pub const MAX_METHOD_LEN: usize = 64;
+
+/// The path a walk's requests go to, the lab's echo route.
+pub const PATH: &str = "/api/echo";
+
+#[derive(Deserialize)]
+pub struct WalkQuery {
+    origin: Option<String>,
+    method: Option<String>,
+    headers: Option<String>,
+    credentials: Option<String>,
+}
+
+pub async fn handler(State(state): State<AppState>, Query(q): Query<WalkQuery>) -> Response {
+    match answer(&state, &q) {
+        Ok(body) => Json(body).into_response(),
+        Err(error) => (StatusCode::BAD_REQUEST, Json(json!({ "error": error }))).into_response(),
+    }
+}
+
+fn answer(state: &AppState, q: &WalkQuery) -> Result<Value, String> {
+    let origin = q.origin.as_deref().map(str::trim).unwrap_or_default();
+    if origin.is_empty() {
+        return Err(
+            "origin is missing: the origin script runs on, e.g. https://app.example.com".into(),
+        );
+    }
+    if origin != "null" {
+        Origin::parse(origin).map_err(|e| format!("origin '{origin}' {e}"))?;
+    }
+    if origin == state.public_url() {
+        return Err(format!(
+            "{origin} is the API's own origin: a same-origin request, to which CORS does not apply"
+        ));
+    }
+    let method = q.method.as_deref().map(str::trim).unwrap_or_default();
+    if method.is_empty() || method.len() > MAX_METHOD_LEN {
+        return Err(format!("method is missing or over {MAX_METHOD_LEN} bytes"));
+    }
+    let credentials = match q.credentials.as_deref().unwrap_or("omit") {
+        "omit" | "" => CredentialsMode::Omit,
+        "include" => CredentialsMode::Include,
+        other => return Err(format!("credentials '{other}': accepted: include, omit")),
+    };
+    let lines = header_lines(q.headers.as_deref().unwrap_or_default())?;
+
+    let in_force = state.policy_in_force();
+    let effective = &in_force.effective;
+    let request = ScriptRequest {
+        method,
+        headers: &lines,
+    };
+    let mut body = json!({
+        "origin": origin,
+        "url": format!("{}{PATH}", state.public_url()),
+        "credentials": if credentials == CredentialsMode::Include { "include" } else { "omit" },
+        "preset": effective.preset,
+        "generation": in_force.generation,
+    });
+    match walkthrough::walk(&effective.policy, origin, &request, credentials) {
+        Err(throws) => body["throws"] = json!(throws.to_string()),
+        Ok(walk) => {
+            let sent = &walk.sent;
+            body["sent"] = json!({
+                "method": sent.method,
+                "headers": sent.headers,
+                "dropped": sent.dropped,
+                "preflight": sent.needs_preflight(),
+                "causes": sent.preflight_causes.iter().map(cause).collect::<Vec<_>>(),
+                "request_headers": sent.request_headers,
+            });
+            body["preflight"] = json!(walk.preflight.as_ref().map(exchange));
+            body["actual"] = json!(walk.actual.as_ref().map(exchange));
+            let stage = if walk.actual.is_some() {
+                "actual"
+            } else {
+                "preflight"
+            };
+            body["verdict"] = verdict(&walk.verdict);
+            body["verdict"]["stage"] = json!(stage);
+        }
+    }
+    Ok(body)
+}
+
+/// `Name: value` lines; blank lines are skipped.
+fn header_lines(text: &str) -> Result<Vec<(&str, &str)>, String> {
+    if text.len() > MAX_HEADERS_TEXT {
+        return Err(format!(
+            "headers is {} bytes; at most {MAX_HEADERS_TEXT}",
+            text.len()
+        ));
+    }
+    let mut lines = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(format!(
+                "headers line {}: '{line}' is not 'Name: value'",
+                i + 1
+            ));
+        };
+        lines.push((name.trim(), value));
+        if lines.len() > MAX_HEADER_LINES {
+            return Err(format!("headers: more than {MAX_HEADER_LINES} lines"));
+        }
+    }
+    Ok(lines)
+}
+
+fn cause(cause: &PreflightCause) -> Value {
+    let (kind, name) = match cause {
+        PreflightCause::Method(m) => ("method", m),
+        PreflightCause::Header(n) => ("header", n),
+        PreflightCause::Value { name, .. } => ("value", name),
+    };
+    json!({ "kind": kind, "name": name, "text": cause.to_string() })
+}
+
+fn exchange(e: &Exchange) -> Value {
+    json!({
+        "method": e.method,
+        "request": e.request,
+        "status": e.status,
+        "response": e.response,
+        "outcome": e.outcome,
+        "reason": e.reason,
+        "verdict": verdict(&e.verdict),
+    })
+}
+
+fn verdict(v: &BrowserVerdict) -> Value {
+    json!(VerdictView::from(v))
+}

@@ -1,0 +1,334 @@
+//! “Try a request against the policy”, against a real headless Chromium.
+//!
+//! The page walks a request through the API's policy on paper and claims what Chromium will do:
+//! whether a preflight goes first, the `Access-Control-Request-Headers` it carries, and whether
+//! script may read the answer (or which `CorsError` blocks it, or that `fetch()` throws). Here
+//! each claim is held to Chromium: the page's own “Send it for real” runs the same `fetch()`,
+//! and the test reads what Chromium did over the DevTools protocol (the preflight it sent, the
+//! `corsError` of a failed request) and what reached the API from the journal.
+//!
+//! The requests cover each rule of the model: the method (safelisted, normalized, `patch`,
+//! forbidden), safelisted header names with values the safelist allows and refuses (a form type
+//! and JSON, a quote in a `content-type`, a language tag, a simple and a suffix `range`, an
+//! `accept` over 128 bytes), a forbidden header dropped, the sorted lower-case request header
+//! list, and credentials with `*`. They run under `strict` and `permissive`, from the trusted
+//! and the untrusted page.
+
+use std::time::Duration;
+
+use api_server::cli::PolicyArgs;
+use browser_harness::{Browser, LabPage};
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A request as the learner writes it in the form.
+struct Case {
+    method: &'static str,
+    headers: String,
+    credentials: bool,
+}
+
+fn case(method: &'static str, headers: &str, credentials: bool) -> Case {
+    Case {
+        method,
+        headers: headers.to_string(),
+        credentials,
+    }
+}
+
+/// What the page said before sending, and what Chromium and the API then saw.
+#[derive(Debug)]
+struct Observed {
+    predicted: Value,
+    real: Value,
+    /// DevTools: a preflight was sent for the request.
+    preflight_sent: bool,
+    /// DevTools: `corsError` of the request's failure, `""` when it loaded.
+    cors_error: Option<String>,
+    /// DevTools saw any request of the send at all.
+    sent_anything: bool,
+    /// The journal: `Access-Control-Request-Headers` of the preflight that arrived.
+    journal_request_headers: Option<String>,
+}
+
+async fn open(browser: &Browser, origin: &str) -> LabPage {
+    let page = browser
+        .new_page(&format!("{origin}/"))
+        .await
+        .expect("the page opens");
+    page.wait_for("document.body.dataset.ready === 'true'", WAIT)
+        .await
+        .expect("the page is ready");
+    page
+}
+
+/// Fills the form with `c` from `origin`, walks it, and returns the result's dataset.
+async fn walk(page: &LabPage, origin: &str, c: &Case) -> Value {
+    page.evaluate_json(&format!(
+        "document.getElementById('walk-origin').value = {}; \
+         document.getElementById('walk-method').value = {}; \
+         document.getElementById('walk-headers').value = {}; \
+         document.getElementById('walk-credentials').checked = {}; \
+         document.getElementById('walk-result').dataset.state = ''; true",
+        serde_json::to_string(origin).unwrap(),
+        serde_json::to_string(c.method).unwrap(),
+        serde_json::to_string(&c.headers).unwrap(),
+        c.credentials,
+    ))
+    .await
+    .unwrap();
+    page.click("#walk-submit").await.expect("the Walk button");
+    page.wait_for(
+        "document.getElementById('walk-result').dataset.state === 'done'",
+        WAIT,
+    )
+    .await
+    .expect("the walk is shown");
+    page.evaluate_json(
+        "(() => { const a = document.querySelector('#walk-result article'); \
+         return a ? { ...a.dataset, text: a.textContent } : \
+         { problem: document.getElementById('walk-result').textContent }; })()",
+    )
+    .await
+    .unwrap()
+}
+
+/// Walks `c` from the page's own origin, sends it for real, and gathers what happened.
+async fn walk_and_send(page: &LabPage, origin: &str, api: &str, c: &Case) -> Observed {
+    let predicted = walk(page, origin, c).await;
+    assert_eq!(predicted["sendable"], "yes", "{predicted}");
+    page.click("#walk-send").await.expect("the Send button");
+    page.wait_for(
+        "document.getElementById('walk-real')?.dataset.state === 'done'",
+        WAIT,
+    )
+    .await
+    .expect("the real send ends");
+    let real = page
+        .evaluate_json(
+            "(() => { const b = document.getElementById('walk-real'); \
+             return { ...b.dataset, text: b.textContent }; })()",
+        )
+        .await
+        .unwrap();
+    let run = real["runId"]
+        .as_str()
+        .expect("the send's run id")
+        .to_string();
+
+    // What Chromium did, over DevTools: the send's requests carry its run id in the URL.
+    let deadline = std::time::Instant::now() + WAIT;
+    let (preflight_sent, cors_error, sent_anything) = loop {
+        let requests = page.requests_matching(&format!("run={run}"));
+        let actual = requests.iter().find(|r| !r.is_preflight);
+        let preflight = requests.iter().any(|r| r.is_preflight);
+        match actual {
+            Some(a) if a.is_settled() => {
+                let error = a
+                    .failed
+                    .as_ref()
+                    .map(|f| f.cors_error.clone().unwrap_or_default());
+                break (preflight, error, true);
+            }
+            None if predicted["throws"] == "yes" => break (false, None, !requests.is_empty()),
+            _ => {}
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{run}: no settled request in {requests:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let journal: Value = reqwest::get(format!("{api}/_lab/journal?run={run}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let journal_request_headers = journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "preflight")
+        .and_then(|e| e["request_headers"].as_str().map(str::to_string));
+    Observed {
+        predicted,
+        real,
+        preflight_sent,
+        cors_error,
+        sent_anything,
+        journal_request_headers,
+    }
+}
+
+/// The page's claims against Chromium's behaviour, for one request.
+fn check(label: &str, o: &Observed) {
+    let p = &o.predicted;
+    if p["throws"] == "yes" {
+        assert!(
+            !o.sent_anything,
+            "{label}: predicted to throw, but Chromium sent {o:?}"
+        );
+        assert_eq!(o.real["outcome"], "threw", "{label}: {o:?}");
+        return;
+    }
+    assert_eq!(
+        p["preflight"] == "yes",
+        o.preflight_sent,
+        "{label}: the page said preflight={}, Chromium {} one",
+        p["preflight"],
+        if o.preflight_sent {
+            "sent"
+        } else {
+            "did not send"
+        }
+    );
+    let predicted_headers = p["requestHeaders"].as_str().unwrap_or_default();
+    assert_eq!(
+        o.journal_request_headers.as_deref().unwrap_or_default(),
+        predicted_headers,
+        "{label}: Access-Control-Request-Headers as Chromium sent it"
+    );
+    let chromium = match &o.cors_error {
+        None => "pass".to_string(),
+        Some(e) => e.clone(),
+    };
+    assert_eq!(
+        p["verdict"].as_str().unwrap_or_default(),
+        chromium,
+        "{label}: the page's verdict against Chromium's; {o:?}"
+    );
+    assert_eq!(
+        o.real["asPredicted"], "yes",
+        "{label}: the page's own comparison says: {}",
+        o.real["text"]
+    );
+}
+
+#[tokio::test]
+async fn each_walk_the_page_shows_is_what_chromium_does() {
+    let browser = Browser::launch().await.expect("Chromium starts");
+    let mut verdicts = Vec::new();
+
+    let strict = cors_lab::start_ephemeral(PolicyArgs::default())
+        .await
+        .unwrap();
+    let api = strict.api_url.replace("localhost", "127.0.0.1");
+    let long_accept = format!("Accept: {}", "a".repeat(129));
+    let cases = [
+        case("put", "Content-Type: application/json\nX-Token: 1", true),
+        case("GET", "", false),
+        case("POST", "Content-Type: text/plain;charset=UTF-8", false),
+        case(
+            "post",
+            "Content-Type: application/x-www-form-urlencoded",
+            true,
+        ),
+        case("patch", "", false),
+        case("GET", "X-Other: 1", false),
+        case("GET", "Accept-Language: en_US", false),
+        case("GET", "Accept-Language: en-US,en;q=0.9", false),
+        case("GET", "Range: bytes=0-", false),
+        case("GET", "Range: bytes=-5", false),
+        case("GET", "Cookie: a=b", true),
+        case("GET", &long_accept, false),
+        case("POST", "Content-Type: text/plain; a=\"b\"", false),
+        case("DELETE", "X-Token: 1\nAuthorization: Bearer t", true),
+        case("TRACE", "", false),
+    ];
+    let page = open(&browser, &strict.trusted_url).await;
+    for (i, c) in cases.iter().enumerate() {
+        let o = walk_and_send(&page, &strict.trusted_url, &api, c).await;
+        check(
+            &format!("strict, trusted, case {i} ({} {:?})", c.method, c.headers),
+            &o,
+        );
+        verdicts.push(match o.predicted["throws"] == "yes" {
+            true => "throws".to_string(),
+            false => o.predicted["verdict"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        });
+    }
+    // An origin no lab page has: walked on paper only, and the page says why it cannot send.
+    let foreign = walk(&page, "https://app.example.com", &cases[0]).await;
+    assert_eq!(
+        foreign["verdict"], "PreflightMissingAllowOriginHeader",
+        "{foreign}"
+    );
+    assert!(foreign.get("sendable").is_none(), "{foreign}");
+    let said = page
+        .evaluate_json("document.querySelector('.walk__elsewhere')?.textContent ?? ''")
+        .await
+        .unwrap();
+    assert!(
+        said.as_str()
+            .unwrap()
+            .contains("cannot send from https://app.example.com"),
+        "{said}"
+    );
+    let _ = page.close().await;
+
+    let page = open(&browser, &strict.untrusted_url).await;
+    for (i, c) in [case("GET", "", false), case("PUT", "", false)]
+        .iter()
+        .enumerate()
+    {
+        let o = walk_and_send(&page, &strict.untrusted_url, &api, c).await;
+        check(&format!("strict, untrusted, case {i} ({})", c.method), &o);
+        verdicts.push(
+            o.predicted["verdict"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    let _ = page.close().await;
+
+    let permissive = cors_lab::start_ephemeral(PolicyArgs {
+        cors_preset: Some("permissive".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let api = permissive.api_url.replace("localhost", "127.0.0.1");
+    let page = open(&browser, &permissive.trusted_url).await;
+    for (i, c) in [
+        case("GET", "", true),
+        case("PUT", "Content-Type: application/json", true),
+        case("PUT", "X-Other: 1", false),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let o = walk_and_send(&page, &permissive.trusted_url, &api, c).await;
+        check(&format!("permissive, trusted, case {i} ({})", c.method), &o);
+        verdicts.push(
+            o.predicted["verdict"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    let _ = page.close().await;
+
+    // The cases reach every kind of result, so a page that always said one thing would fail.
+    let mut kinds: Vec<&str> = verdicts.iter().map(String::as_str).collect();
+    kinds.sort();
+    kinds.dedup();
+    for expected in [
+        "pass",
+        "throws",
+        "MethodDisallowedByPreflightResponse",
+        "HeaderDisallowedByPreflightResponse",
+        "MissingAllowOriginHeader",
+        "PreflightMissingAllowOriginHeader",
+        "WildcardOriginNotAllowed",
+        "PreflightWildcardOriginNotAllowed",
+    ] {
+        assert!(kinds.contains(&expected), "{expected} not among {kinds:?}");
+    }
+    browser.close().await.unwrap();
+}
