@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Screenshots of the lab page for the README: docs/screenshot-light.png and docs/screenshot-dark.png,
-# and docs/screenshot-explain.png (the "Explain an error" section with its example explained).
+# docs/screenshot-explain.png (the "Explain an error" section with its example explained) and
+# docs/screenshot-walk.png ("Try a request": the form's request walked, then sent for real).
 #
 # Starts the lab (target/debug/cors-lab when built, else `cargo run`), opens the trusted page in
 # headless Chromium with `#autorun=…` (the page runs those scenarios on load, as a teacher's link
@@ -179,18 +180,34 @@ try:
         with open(path, "wb") as f:
             f.write(base64.b64decode(shot["data"]))
         print(f"  {path}")
-    # The explainer, light mode: its example, explained, clipped to the section.
-    send("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "light"}]}, session)
-    evaluate(session, "document.getElementById('explain-example').click(); document.getElementById('explain-submit').click(); true")
-    wait_for(session, "document.getElementById('explain-result')?.dataset.state === 'done'", 10)
-    evaluate(session, "document.querySelector('#explain-result details')?.setAttribute('open', ''); document.activeElement && document.activeElement.blur(); true")
-    time.sleep(0.3)
-    box = evaluate(session, "(() => { const r = document.getElementById('explain').getBoundingClientRect(); return { x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height }; })()")
-    shot = send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": {"x": max(box["x"] - 16, 0), "y": max(box["y"] - 16, 0), "width": box["width"] + 32, "height": box["height"] + 32, "scale": 1}}, session)
-    path = os.path.join(out_dir, "screenshot-explain.png")
-    with open(path, "wb") as f:
-        f.write(base64.b64decode(shot["data"]))
-    print(f"  {path}")
+    def section_shot(section, name, scheme, steps):
+        """Runs `steps` (pairs of script, then condition to wait for) and saves the section."""
+        send("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]}, session)
+        for script, condition in steps:
+            evaluate(session, script)
+            wait_for(session, condition, 10)
+        evaluate(session, "document.activeElement && document.activeElement.blur(); true")
+        time.sleep(0.3)
+        box = evaluate(session, f"(() => {{ const r = document.getElementById('{section}').getBoundingClientRect(); return {{ x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height }}; }})()")
+        shot = send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": {"x": max(box["x"] - 16, 0), "y": max(box["y"] - 16, 0), "width": box["width"] + 32, "height": box["height"] + 32, "scale": 1}}, session)
+        path = os.path.join(out_dir, f"screenshot-{name}.png")
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(shot["data"]))
+        print(f"  {path}")
+
+    # The explainer: its example, explained.
+    section_shot("explain", "explain", "light", [
+        ("document.getElementById('explain-example').click(); document.getElementById('explain-submit').click(); true",
+         "document.getElementById('explain-result')?.dataset.state === 'done'"),
+        ("document.querySelector('#explain-result details')?.setAttribute('open', ''); true", "true"),
+    ])
+    # A walk: the form's credentialed PUT with JSON, walked, then sent for real from the page.
+    section_shot("walk", "walk", "light", [
+        ("document.getElementById('walk-credentials').checked = true; document.getElementById('walk-submit').click(); true",
+         "document.getElementById('walk-result')?.dataset.state === 'done'"),
+        ("document.getElementById('walk-send').click(); true",
+         "document.getElementById('walk-real')?.dataset.state === 'done'"),
+    ])
 finally:
     try:
         send("Browser.close")

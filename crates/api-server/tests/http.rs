@@ -584,3 +584,197 @@ async fn live_events_account_for_every_entry_under_a_burst() {
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids in order: {ids:?}");
     assert_eq!(ids.last(), Some(&BURST), "the newest entry is always sent");
 }
+
+impl Api {
+    /// `GET /_lab/walkthrough` with these query fields: the status and the JSON.
+    async fn walk(&self, fields: &[(&str, &str)]) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .get(format!("{}/_lab/walkthrough", self.base))
+            .query(fields)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap())
+    }
+}
+
+/// The `[name, value]` pairs of a walk's exchange, or a real response's CORS lines, sorted.
+fn cors_lines(pairs: impl IntoIterator<Item = (String, String)>) -> Vec<(String, String)> {
+    let mut lines: Vec<_> = pairs
+        .into_iter()
+        .filter(|(n, _)| n.starts_with("access-control-") || n == "vary")
+        .collect();
+    lines.sort();
+    lines
+}
+
+fn walk_lines(exchange: &Value, field: &str) -> Vec<(String, String)> {
+    cors_lines(exchange[field].as_array().unwrap().iter().map(|pair| {
+        let s = |i: usize| pair[i].as_str().unwrap().to_string();
+        (s(0), s(1))
+    }))
+}
+
+fn response_lines(r: &reqwest::Response) -> Vec<(String, String)> {
+    cors_lines(
+        r.headers()
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_string())),
+    )
+}
+
+#[tokio::test]
+async fn a_walk_answers_what_the_api_answers_under_every_preset() {
+    for preset in cors_policy::Preset::all() {
+        let api = start(&[("CORS_PRESET", preset.name())]).await;
+        let (status, walk) = api
+            .walk(&[
+                ("origin", LAB),
+                ("method", "put"),
+                ("headers", "Content-Type: application/json\nX-Token: 1"),
+                ("credentials", "include"),
+            ])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{walk}");
+        assert_eq!(walk["preset"], preset.name());
+        assert_eq!(walk["url"], format!("{}/api/echo", api.base));
+        let preflight = &walk["preflight"];
+        let request: Vec<(String, String)> = walk_lines(preflight, "request");
+        let headers: Vec<(&str, &str)> = request
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .chain([("origin", LAB)])
+            .collect();
+        // The same preflight, sent: the walk's answer is the API's, line for line.
+        let real = api.send("OPTIONS", "/api/echo", &headers).await;
+        let label = preset.name();
+        assert_eq!(preflight["status"], real.status().as_u16(), "{label}");
+        assert_eq!(
+            walk_lines(preflight, "response"),
+            response_lines(&real),
+            "{label}"
+        );
+        let actual = &walk["actual"];
+        if actual.is_null() {
+            assert_eq!(walk["verdict"]["stage"], "preflight", "{label}");
+            assert_eq!(walk["verdict"]["pass"], false, "{label}");
+            continue;
+        }
+        let real = api
+            .send(
+                "PUT",
+                "/api/echo",
+                &[("origin", LAB), ("content-type", "application/json")],
+            )
+            .await;
+        assert_eq!(actual["status"], real.status().as_u16(), "{label}");
+        assert_eq!(
+            walk_lines(actual, "response"),
+            response_lines(&real),
+            "{label}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_walk_says_why_a_preflight_goes_first_and_what_chromium_concludes() {
+    let api = start(&[]).await;
+    let (_, walk) = api
+        .walk(&[("origin", "https://app.example.com"), ("method", "GET")])
+        .await;
+    assert_eq!(walk["sent"]["preflight"], false);
+    assert!(walk["preflight"].is_null());
+    assert_eq!(walk["verdict"]["cors_error"], "MissingAllowOriginHeader");
+    assert_eq!(walk["actual"]["outcome"], "refused");
+
+    let (_, walk) = api
+        .walk(&[
+            ("origin", LAB),
+            ("method", "patch"),
+            ("headers", "Cookie: a=b\nAccept-Language: en_US"),
+        ])
+        .await;
+    assert_eq!(walk["sent"]["method"], "patch");
+    assert_eq!(walk["sent"]["dropped"], json!(["cookie"]));
+    assert_eq!(walk["sent"]["request_headers"], "accept-language");
+    let kinds: Vec<&str> = walk["sent"]["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["method", "value"]);
+    assert!(walk["actual"].is_null(), "a failed preflight stops it");
+    assert_eq!(
+        walk["verdict"]["cors_error"],
+        "MethodDisallowedByPreflightResponse"
+    );
+    assert_eq!(walk["verdict"]["stage"], "preflight");
+
+    let (status, walk) = api.walk(&[("origin", LAB), ("method", "TRACE")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(walk["throws"]
+        .as_str()
+        .unwrap()
+        .contains("forbidden method"));
+    assert!(walk.get("sent").is_none());
+    // Nothing was journaled: a walk sends nothing.
+    assert!(api.journal("").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_walk_refuses_bad_fields_with_400_naming_the_field() {
+    let api = start(&[]).await;
+    let own = api.base.clone();
+    let many = "X-A: 1\n".repeat(33);
+    let long = format!("X-A: {}", "a".repeat(9000));
+    let cases: [(&[(&str, &str)], &str); 8] = [
+        (&[("method", "GET")], "origin is missing"),
+        (
+            &[("origin", "https://App.example.com"), ("method", "GET")],
+            "upper-case",
+        ),
+        (
+            &[("origin", "https://app.example.com/"), ("method", "GET")],
+            "ends with '/'",
+        ),
+        (
+            &[("origin", own.as_str()), ("method", "GET")],
+            "same-origin",
+        ),
+        (&[("origin", LAB)], "method is missing"),
+        (
+            &[("origin", LAB), ("method", "GET"), ("credentials", "yes")],
+            "credentials 'yes'",
+        ),
+        (
+            &[("origin", LAB), ("method", "GET"), ("headers", "X-A 1")],
+            "headers line 1",
+        ),
+        (
+            &[("origin", LAB), ("method", "GET"), ("headers", &many)],
+            "more than 32 lines",
+        ),
+    ];
+    for (fields, said) in cases {
+        let (status, body) = api.walk(fields).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{fields:?}");
+        let error = body["error"].as_str().unwrap();
+        assert!(error.contains(said), "{fields:?}: {error}");
+    }
+    let (status, body) = api
+        .walk(&[("origin", LAB), ("method", "GET"), ("headers", &long)])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"].as_str().unwrap().contains("at most 8192"));
+    // A query of 60,000 bytes (under the 64 KiB head limit, which gives 431): a 400 too, and
+    // the API goes on serving.
+    let huge = "a".repeat(60_000);
+    let (status, _) = api
+        .walk(&[("origin", LAB), ("method", "GET"), ("headers", &huge)])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = api.walk(&[("origin", "null"), ("method", "GET")]).await;
+    assert_eq!(status, StatusCode::OK, "null is an origin a browser sends");
+}
