@@ -10,7 +10,8 @@
 // data-request-headers, data-verdict ("pass" or Chromium's CorsError) and data-stage; after a
 // real send, #walk-real[data-state="done"] has data-outcome ("pass" | "blocked" | "threw"),
 // data-preflight-seen, data-request-headers (as the API received them), data-as-predicted and
-// data-run-id (the run id in the send's URL).
+// data-run-id (the run id in the send's URL). `#walk=<fields as a query>` opens the page with that
+// request walked: a link a teacher can hand out.
 
 import { h, fill, headerTable, isCorsHeader, wordBreaks } from './dom.js';
 import { explain } from './explain.js';
@@ -39,13 +40,29 @@ export function setUpWalkthrough(ctx) {
   document.getElementById('walk-this-page')?.addEventListener('click', () => {
     origin.value = ctx.pageOrigin;
   });
+  const method = document.getElementById('walk-method');
+  const headers = document.getElementById('walk-headers');
+  const credentials = document.getElementById('walk-credentials');
+  // `#walk=<the form's fields as a query>`: the page opens with that request walked.
+  const fromHash = () => {
+    const shared = new URLSearchParams(window.location.hash.replace(/^#/, '')).get('walk');
+    if (!shared) return;
+    const fields = new URLSearchParams(shared);
+    origin.value = fields.get('origin') ?? ctx.pageOrigin;
+    method.value = fields.get('method') ?? 'GET';
+    headers.value = fields.get('headers') ?? '';
+    credentials.checked = fields.get('credentials') === 'include';
+    form.requestSubmit();
+    document.getElementById('walk')?.scrollIntoView();
+  };
+  window.addEventListener('hashchange', fromHash);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const asked = {
       origin: origin.value.trim(),
-      method: document.getElementById('walk-method').value.trim(),
-      headers: document.getElementById('walk-headers').value,
-      credentials: document.getElementById('walk-credentials').checked ? 'include' : 'omit',
+      method: method.value.trim(),
+      headers: headers.value,
+      credentials: credentials.checked ? 'include' : 'omit',
     };
     out.dataset.state = 'walking';
     fill(out, h('p', { class: 'muted' }, 'Walking…'));
@@ -55,13 +72,17 @@ export function setUpWalkthrough(ctx) {
       if (!res.ok) {
         fill(out, h('p', { class: 'walk__problem' }, body.error ?? `The API answered ${res.status}.`));
       } else {
-        fill(out, render(body, asked, ctx));
+        fill(out, render(body, asked, ctx),
+          h('p', { class: 'small' },
+            h('a', { href: `#walk=${encodeURIComponent(new URLSearchParams(asked).toString())}`, class: 'walk__link' }, 'Link to this walk'),
+            ' (the request rides in the link; it is walked again, under the policy in force, when the link is opened).'));
       }
     } catch (e) {
       fill(out, h('p', { class: 'walk__problem' }, `The API did not answer (${e.message}). Is it running?`));
     }
     out.dataset.state = 'done';
   });
+  fromHash();
 }
 
 function render(walk, asked, ctx) {
@@ -152,11 +173,16 @@ function curl(walk) {
     h('p', { class: 'small muted' }, 'curl sends any Origin you like and never enforces CORS: it shows what the API answers, which is what the walk reads.'));
 }
 
-/** The init object of the fetch() call, as the learner would write it. */
+/**
+ * The init object of the fetch() call, as the learner would write it. Headers as an object,
+ * or as [name, value] pairs when a name comes twice (fetch() then combines the values, as the
+ * walk does; an object would keep only the last).
+ */
 function fetchInit(asked, method) {
   const init = { method };
   const headers = headerPairs(asked.headers);
-  if (headers.length) init.headers = Object.fromEntries(headers);
+  const names = new Set(headers.map(([n]) => n.toLowerCase()));
+  if (headers.length) init.headers = names.size === headers.length ? Object.fromEntries(headers) : headers;
   if (asked.credentials === 'include') init.credentials = 'include';
   return init;
 }
@@ -180,7 +206,7 @@ function realSend(walk, asked, ctx, article) {
     const runId = newRunId('walk');
     // A fresh URL per send (its run id), so no cached preflight stands in for this one.
     const url = makeApi(ctx.apiUrl, runId)('/api/echo');
-    const init = { ...fetchInit(asked, asked.method), cache: 'no-store' };
+    const init = fetchInit(asked, asked.method);
     let outcome;
     let thrown = '';
     try {

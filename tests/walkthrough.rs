@@ -10,7 +10,7 @@
 //! The requests cover each rule of the model: the method (safelisted, normalized, `patch`,
 //! forbidden), safelisted header names with values the safelist allows and refuses (a form type
 //! and JSON, a quote in a `content-type`, a language tag, a simple and a suffix `range`, an
-//! `accept` over 128 bytes), a forbidden header dropped, the sorted lower-case request header
+//! `accept` over 128 bytes, alone or as two values combined), a forbidden header dropped, the sorted lower-case request header
 //! list, and credentials with `*`. They run under `strict` and `permissive`, from the trusted
 //! and the untrusted page.
 
@@ -216,6 +216,8 @@ async fn each_walk_the_page_shows_is_what_chromium_does() {
         .unwrap();
     let api = strict.api_url.replace("localhost", "127.0.0.1");
     let long_accept = format!("Accept: {}", "a".repeat(129));
+    // Two values of 70 bytes: each safelisted alone, 142 bytes once combined.
+    let two_accepts = format!("Accept: {0}\naccept: {0}", "b".repeat(70));
     let cases = [
         case("put", "Content-Type: application/json\nX-Token: 1", true),
         case("GET", "", false),
@@ -233,6 +235,7 @@ async fn each_walk_the_page_shows_is_what_chromium_does() {
         case("GET", "Range: bytes=-5", false),
         case("GET", "Cookie: a=b", true),
         case("GET", &long_accept, false),
+        case("GET", &two_accepts, false),
         case("POST", "Content-Type: text/plain; a=\"b\"", false),
         case("DELETE", "X-Token: 1\nAuthorization: Bearer t", true),
         case("TRACE", "", false),
@@ -269,7 +272,30 @@ async fn each_walk_the_page_shows_is_what_chromium_does() {
             .contains("cannot send from https://app.example.com"),
         "{said}"
     );
+    // The page's link to that walk opens a page with the same request walked at once.
+    let link = page
+        .evaluate_json("document.querySelector('.walk__link').href")
+        .await
+        .unwrap();
     let _ = page.close().await;
+    let linked = browser
+        .new_page(link.as_str().unwrap())
+        .await
+        .expect("the linked page opens");
+    linked
+        .wait_for(
+            "document.getElementById('walk-result').dataset.state === 'done'",
+            WAIT,
+        )
+        .await
+        .expect("the linked walk is shown");
+    let shown = linked
+        .evaluate_json("({ ...document.querySelector('#walk-result article').dataset })")
+        .await
+        .unwrap();
+    assert_eq!(shown["verdict"], foreign["verdict"], "{shown}");
+    assert_eq!(shown["requestHeaders"], "content-type,x-token", "{shown}");
+    let _ = linked.close().await;
 
     let page = open(&browser, &strict.untrusted_url).await;
     for (i, c) in [case("GET", "", false), case("PUT", "", false)]
