@@ -120,14 +120,10 @@ async fn shown_after(page: &LabPage) -> Vec<Value> {
 
 /// Opens the lab page at `origin` (plus `fragment`, e.g. `#explain=…`).
 async fn open(browser: &Browser, origin: &str, fragment: &str) -> LabPage {
-    let page = browser
-        .new_page(&format!("{origin}/{fragment}"))
+    browser
+        .open_lab_page(&format!("{origin}/{fragment}"), WAIT)
         .await
-        .expect("the page opens");
-    page.wait_for("document.body.dataset.ready === 'true'", WAIT)
-        .await
-        .expect("the page is ready");
-    page
+        .expect("the page opens and is ready")
 }
 
 #[tokio::test]

@@ -52,17 +52,6 @@ struct Observed {
     journal_request_headers: Option<String>,
 }
 
-async fn open(browser: &Browser, origin: &str) -> LabPage {
-    let page = browser
-        .new_page(&format!("{origin}/"))
-        .await
-        .expect("the page opens");
-    page.wait_for("document.body.dataset.ready === 'true'", WAIT)
-        .await
-        .expect("the page is ready");
-    page
-}
-
 /// Fills the form with `c` from `origin`, walks it, and returns the result's dataset.
 async fn walk(page: &LabPage, origin: &str, c: &Case) -> Value {
     page.evaluate_json(&format!(
@@ -162,6 +151,40 @@ async fn walk_and_send(page: &LabPage, origin: &str, api: &str, c: &Case) -> Obs
     }
 }
 
+async fn lab_page(browser: &Browser, origin: &str) -> LabPage {
+    browser
+        .open_lab_page(&format!("{origin}/"), WAIT)
+        .await
+        .expect("the page opens and is ready")
+}
+
+/// Walks and sends each of `cases` from the page at `origin`, checks each, and returns what
+/// the page said of each: its verdict, or `throws`.
+async fn walk_and_check_all(
+    page: &LabPage,
+    origin: &str,
+    api: &str,
+    label: &str,
+    cases: &[Case],
+) -> Vec<String> {
+    let mut said = Vec::new();
+    for (i, c) in cases.iter().enumerate() {
+        let o = walk_and_send(page, origin, api, c).await;
+        check(
+            &format!("{label}, case {i} ({} {:?})", c.method, c.headers),
+            &o,
+        );
+        said.push(match o.predicted["throws"] == "yes" {
+            true => "throws".to_string(),
+            false => o.predicted["verdict"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        });
+    }
+    said
+}
+
 /// The page's claims against Chromium's behaviour, for one request.
 fn check(label: &str, o: &Observed) {
     let p = &o.predicted;
@@ -240,21 +263,10 @@ async fn each_walk_the_page_shows_is_what_chromium_does() {
         case("DELETE", "X-Token: 1\nAuthorization: Bearer t", true),
         case("TRACE", "", false),
     ];
-    let page = open(&browser, &strict.trusted_url).await;
-    for (i, c) in cases.iter().enumerate() {
-        let o = walk_and_send(&page, &strict.trusted_url, &api, c).await;
-        check(
-            &format!("strict, trusted, case {i} ({} {:?})", c.method, c.headers),
-            &o,
-        );
-        verdicts.push(match o.predicted["throws"] == "yes" {
-            true => "throws".to_string(),
-            false => o.predicted["verdict"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        });
-    }
+    let page = lab_page(&browser, &strict.trusted_url).await;
+    verdicts.extend(
+        walk_and_check_all(&page, &strict.trusted_url, &api, "strict, trusted", &cases).await,
+    );
     // An origin no lab page has: walked on paper only, and the page says why it cannot send.
     let foreign = walk(&page, "https://app.example.com", &cases[0]).await;
     assert_eq!(
@@ -297,20 +309,18 @@ async fn each_walk_the_page_shows_is_what_chromium_does() {
     assert_eq!(shown["requestHeaders"], "content-type,x-token", "{shown}");
     let _ = linked.close().await;
 
-    let page = open(&browser, &strict.untrusted_url).await;
-    for (i, c) in [case("GET", "", false), case("PUT", "", false)]
-        .iter()
-        .enumerate()
-    {
-        let o = walk_and_send(&page, &strict.untrusted_url, &api, c).await;
-        check(&format!("strict, untrusted, case {i} ({})", c.method), &o);
-        verdicts.push(
-            o.predicted["verdict"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        );
-    }
+    let page = lab_page(&browser, &strict.untrusted_url).await;
+    let cases = [case("GET", "", false), case("PUT", "", false)];
+    verdicts.extend(
+        walk_and_check_all(
+            &page,
+            &strict.untrusted_url,
+            &api,
+            "strict, untrusted",
+            &cases,
+        )
+        .await,
+    );
     let _ = page.close().await;
 
     let permissive = cors_lab::start_ephemeral(PolicyArgs {
@@ -320,24 +330,22 @@ async fn each_walk_the_page_shows_is_what_chromium_does() {
     .await
     .unwrap();
     let api = permissive.api_url.replace("localhost", "127.0.0.1");
-    let page = open(&browser, &permissive.trusted_url).await;
-    for (i, c) in [
+    let page = lab_page(&browser, &permissive.trusted_url).await;
+    let cases = [
         case("GET", "", true),
         case("PUT", "Content-Type: application/json", true),
         case("PUT", "X-Other: 1", false),
-    ]
-    .iter()
-    .enumerate()
-    {
-        let o = walk_and_send(&page, &permissive.trusted_url, &api, c).await;
-        check(&format!("permissive, trusted, case {i} ({})", c.method), &o);
-        verdicts.push(
-            o.predicted["verdict"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        );
-    }
+    ];
+    verdicts.extend(
+        walk_and_check_all(
+            &page,
+            &permissive.trusted_url,
+            &api,
+            "permissive, trusted",
+            &cases,
+        )
+        .await,
+    );
     let _ = page.close().await;
 
     // The cases reach every kind of result, so a page that always said one thing would fail.

@@ -111,6 +111,15 @@ impl Browser {
         LabPage::open(page, self.inner.websocket_address(), url).await
     }
 
+    /// [`new_page`](Self::new_page) for the lab's page, once its script has set the page up
+    /// (`<body data-ready="true">`: the policy is shown and the forms are wired).
+    pub async fn open_lab_page(&self, url: &str, timeout: Duration) -> Result<LabPage> {
+        let page = self.new_page(url).await?;
+        page.wait_for("document.body.dataset.ready === 'true'", timeout)
+            .await?;
+        Ok(page)
+    }
+
     /// Asks Chromium to exit (`Browser.close`) and waits for the process,
     /// killing it if it takes longer than 5 s. Removes the profile directory.
     pub async fn close(mut self) -> Result<()> {
