@@ -254,6 +254,7 @@ async fn each_walk_the_page_shows_is_what_chromium_does() {
         case("GET", "X-Other: 1", false),
         case("GET", "Accept-Language: en_US", false),
         case("GET", "Accept-Language: en-US,en;q=0.9", false),
+        case("GET", "Content-Language: fr-é", false),
         case("GET", "Range: bytes=0-", false),
         case("GET", "Range: bytes=-5", false),
         case("GET", "Cookie: a=b", true),

@@ -89,9 +89,9 @@ pub enum UnsafeValue {
     /// Longer than [`MAX_SAFELISTED_VALUE`] bytes.
     TooLong(usize),
     /// A byte the standard calls CORS-unsafe (`"():<>?@[\]{}`, DEL, control characters).
-    UnsafeByte(u8),
+    UnsafeByte(char),
     /// `accept-language`, `content-language`: only letters, digits, space and `*,-.;=`.
-    NotALanguageTag(u8),
+    NotALanguageTag(char),
     /// `content-type`: not one of the three form types.
     NotAFormType,
     /// `range`: not a single byte range `bytes=N-` or `bytes=N-M`.
@@ -105,7 +105,7 @@ impl fmt::Display for UnsafeValue {
                 write!(f, "it is {n} bytes long, over {MAX_SAFELISTED_VALUE}")
             }
             UnsafeValue::UnsafeByte(b) | UnsafeValue::NotALanguageTag(b) => {
-                write!(f, "it holds the character {}", shown_byte(*b))
+                write!(f, "it holds the character {}", shown_char(*b))
             }
             UnsafeValue::NotAFormType => write!(
                 f,
@@ -118,10 +118,10 @@ impl fmt::Display for UnsafeValue {
     }
 }
 
-fn shown_byte(b: u8) -> String {
-    match b {
-        0x21..=0x7e => format!("'{}'", char::from(b)),
-        _ => format!("0x{b:02X}"),
+fn shown_char(c: char) -> String {
+    match c {
+        '!'..='~' | '\u{a1}'..='\u{ff}' => format!("'{c}'"),
+        _ => format!("U+{:04X}", u32::from(c)),
     }
 }
 
@@ -260,47 +260,35 @@ fn safelisted_value(name: &str, value: &str) -> Option<Result<(), UnsafeValue>> 
         "range" => simple_range(value),
         _ => return None,
     };
-    // The length first: the standard checks it before the value's kind.
-    Some(match value.len() {
+    // The length first: the standard checks it before the value's kind. In bytes as sent: one
+    // per character, since `prepare` let only Latin-1 through.
+    Some(match value.chars().count() {
         n if n > MAX_SAFELISTED_VALUE => Err(UnsafeValue::TooLong(n)),
         _ => check,
     })
 }
 
-/// The standard's CORS-unsafe request-header bytes.
-fn is_unsafe_byte(b: u8) -> bool {
-    (b < 0x20 && b != b'\t')
+/// The standard's CORS-unsafe request-header bytes (each character is one byte on the wire).
+fn is_unsafe_byte(c: char) -> bool {
+    (c < ' ' && c != '\t')
         || matches!(
-            b,
-            b'"' | b'('
-                | b')'
-                | b':'
-                | b'<'
-                | b'>'
-                | b'?'
-                | b'@'
-                | b'['
-                | b'\\'
-                | b']'
-                | b'{'
-                | b'}'
-                | 0x7f
+            c,
+            '"' | '(' | ')' | ':' | '<' | '>' | '?' | '@' | '[' | '\\' | ']' | '{' | '}' | '\u{7f}'
         )
 }
 
 fn no_unsafe_byte(value: &str) -> Result<(), UnsafeValue> {
-    match value.bytes().find(|&b| is_unsafe_byte(b)) {
-        Some(b) => Err(UnsafeValue::UnsafeByte(b)),
+    match value.chars().find(|&c| is_unsafe_byte(c)) {
+        Some(c) => Err(UnsafeValue::UnsafeByte(c)),
         None => Ok(()),
     }
 }
 
 fn language_bytes(value: &str) -> Result<(), UnsafeValue> {
-    let allowed = |b: u8| {
-        b.is_ascii_alphanumeric() || matches!(b, b' ' | b'*' | b',' | b'-' | b'.' | b';' | b'=')
-    };
-    match value.bytes().find(|&b| !allowed(b)) {
-        Some(b) => Err(UnsafeValue::NotALanguageTag(b)),
+    let allowed =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, ' ' | '*' | ',' | '-' | '.' | ';' | '=');
+    match value.chars().find(|&c| !allowed(c)) {
+        Some(c) => Err(UnsafeValue::NotALanguageTag(c)),
         None => Ok(()),
     }
 }
@@ -448,12 +436,12 @@ mod tests {
     #[test]
     fn safelisted_names_with_unsafe_values_cause_a_preflight() {
         let cases = [
-            ("accept", "a\"b".to_string(), UnsafeValue::UnsafeByte(b'"')),
+            ("accept", "a\"b".to_string(), UnsafeValue::UnsafeByte('"')),
             ("accept", "a".repeat(129), UnsafeValue::TooLong(129)),
             (
                 "accept-language",
                 "en_US".to_string(),
-                UnsafeValue::NotALanguageTag(b'_'),
+                UnsafeValue::NotALanguageTag('_'),
             ),
             (
                 "content-type",
@@ -463,7 +451,7 @@ mod tests {
             (
                 "content-type",
                 "text/plain; x=\"y\"".to_string(),
-                UnsafeValue::UnsafeByte(b'"'),
+                UnsafeValue::UnsafeByte('"'),
             ),
             (
                 "range",
@@ -496,6 +484,15 @@ mod tests {
         assert!(!sent("GET", &[("range", "bytes=0-")]).needs_preflight());
         assert!(!sent("GET", &[("range", "bytes=2-2")]).needs_preflight());
         assert!(!sent("GET", &[("accept", &"a".repeat(128))]).needs_preflight());
+        // Latin-1 characters are one byte each on the wire.
+        assert!(!sent("GET", &[("accept", &"é".repeat(128))]).needs_preflight());
+        assert_eq!(
+            sent("GET", &[("content-language", "fr-é")]).preflight_causes,
+            [PreflightCause::Value {
+                name: "content-language".into(),
+                why: UnsafeValue::NotALanguageTag('é')
+            }]
+        );
     }
 
     #[test]

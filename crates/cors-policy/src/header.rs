@@ -62,7 +62,10 @@ pub fn check_request_header_name(name: &str) -> Result<(), HeaderNameProblem> {
     if !is_token(name) {
         return Err(HeaderNameProblem::NotAToken);
     }
-    if name.len() >= 15 && name[..15].eq_ignore_ascii_case("access-control-") {
+    if name
+        .get(..15)
+        .is_some_and(|p| p.eq_ignore_ascii_case("access-control-"))
+    {
         return Err(HeaderNameProblem::AccessControl);
     }
     if is_forbidden_request_header(name) {
