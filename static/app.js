@@ -137,7 +137,7 @@ async function main() {
   markOwnLink(ctx);
   showRoleNote(ctx);
   setUpConsoleExplainer();
-  setUpWalkthrough(ctx);
+  const walkPolicyChanged = setUpWalkthrough(ctx);
 
   let scenarios = [];
   const byId = new Map();
@@ -152,6 +152,7 @@ async function main() {
         if (card) updateCardForPolicy(card, s, policy, ctx);
       }
       showOffer();
+      walkPolicyChanged(policy);
     },
   });
   policyPanel.load();

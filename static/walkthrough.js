@@ -7,7 +7,8 @@
 //
 // DOM contract (the browser tests rely on it): #walk-result[data-state="done"] holds one
 // <article class="walk__result"> with data-throws, data-preflight ("yes" | "no"),
-// data-request-headers, data-verdict ("pass" or Chromium's CorsError) and data-stage; after a
+// data-request-headers, data-verdict ("pass" or Chromium's CorsError), data-stage and
+// data-preset (the policy it was walked under); after a
 // real send, #walk-real[data-state="done"] has data-outcome ("pass" | "blocked" | "threw"),
 // data-preflight-seen, data-request-headers (as the API received them), data-as-predicted and
 // data-run-id (the run id in the send's URL). `#walk=<fields as a query>` opens the page with that
@@ -30,11 +31,15 @@ function headerPairs(text) {
     });
 }
 
-/** Wire the form of the #walk section. */
+/**
+ * Wire the form of the #walk section. Returns `policyChanged(policy)`, for the policy panel to
+ * call: a walk shown under another policy than the one in force is walked again.
+ */
 export function setUpWalkthrough(ctx) {
   const form = document.getElementById('walk-form');
   const out = document.getElementById('walk-result');
-  if (!form || !out) return;
+  if (!form || !out) return () => {};
+  let shown = null; // { generation, instance } of the policy the walk on show was made under
   const origin = document.getElementById('walk-origin');
   if (origin && !origin.value) origin.value = ctx.pageOrigin;
   document.getElementById('walk-this-page')?.addEventListener('click', () => {
@@ -72,6 +77,7 @@ export function setUpWalkthrough(ctx) {
       if (!res.ok) {
         fill(out, h('p', { class: 'walk__problem' }, body.error ?? `The API answered ${res.status}.`));
       } else {
+        shown = { generation: body.generation, instance: body.instance };
         fill(out, render(body, asked, ctx),
           h('p', { class: 'small' },
             h('a', { href: `#walk=${encodeURIComponent(new URLSearchParams(asked).toString())}`, class: 'walk__link' }, 'Link to this walk'),
@@ -83,6 +89,12 @@ export function setUpWalkthrough(ctx) {
     out.dataset.state = 'done';
   });
   fromHash();
+  return (policy) => {
+    if (!shown || out.dataset.state !== 'done') return;
+    if (policy.generation === shown.generation && policy.instance === shown.instance) return;
+    shown = null;
+    form.requestSubmit();
+  };
 }
 
 function render(walk, asked, ctx) {
@@ -96,6 +108,7 @@ function render(walk, asked, ctx) {
       requestHeaders: walk.sent?.request_headers ?? '',
       verdict: walk.verdict ? (walk.verdict.pass ? 'pass' : walk.verdict.cors_error) : '',
       stage: walk.verdict?.stage ?? '',
+      preset: walk.preset,
     },
   });
   const preset = h('p', { class: 'small muted' },

@@ -347,6 +347,27 @@ async fn each_walk_the_page_shows_is_what_chromium_does() {
         )
         .await,
     );
+    // The policy switched from the page: the walk on show is walked again under the new one.
+    let before = walk(&page, &permissive.trusted_url, &cases[0]).await;
+    assert_eq!(before["verdict"], "WildcardOriginNotAllowed", "{before}");
+    page.click("[data-switch-preset='strict']")
+        .await
+        .expect("the strict button");
+    page.wait_for(
+        "document.querySelector('#walk-result article')?.dataset.preset === 'strict' && \
+         document.getElementById('walk-result').dataset.state === 'done'",
+        WAIT,
+    )
+    .await
+    .expect("the walk is made again under strict");
+    let after = page
+        .evaluate_json("({ ...document.querySelector('#walk-result article').dataset })")
+        .await
+        .unwrap();
+    assert_eq!(
+        after["verdict"], "pass",
+        "strict lets the trusted page in: {after}"
+    );
     let _ = page.close().await;
 
     // The cases reach every kind of result, so a page that always said one thing would fail.

@@ -89,6 +89,7 @@ fn answer(state: &AppState, q: &WalkQuery) -> Result<Value, String> {
         "credentials": if credentials == CredentialsMode::Include { "include" } else { "omit" },
         "preset": effective.preset,
         "generation": in_force.generation,
+        "instance": state.instance().to_string(),
     });
     match walkthrough::walk(&effective.policy, origin, &request, credentials) {
         Err(throws) => body["throws"] = json!(throws.to_string()),
