@@ -31,6 +31,11 @@ function headerPairs(text) {
     });
 }
 
+/** `#walk=<the form's fields as a query>`. */
+function walkHash(asked) {
+  return `#walk=${encodeURIComponent(new URLSearchParams(asked).toString())}`;
+}
+
 /**
  * Wire the form of the #walk section. Returns `policyChanged(policy)`, for the policy panel to
  * call: a walk shown under another policy than the one in force is walked again.
@@ -80,7 +85,7 @@ export function setUpWalkthrough(ctx) {
         shown = { generation: body.generation, instance: body.instance };
         fill(out, render(body, asked, ctx),
           h('p', { class: 'small' },
-            h('a', { href: `#walk=${encodeURIComponent(new URLSearchParams(asked).toString())}`, class: 'walk__link' }, 'Link to this walk'),
+            h('a', { href: walkHash(asked), class: 'walk__link' }, 'Link to this walk'),
             ' (the request rides in the link; it is walked again, under the policy in force, when the link is opened).'));
       }
     } catch (e) {
@@ -207,9 +212,13 @@ function fetchInit(asked, method) {
  */
 function realSend(walk, asked, ctx, article) {
   if (walk.origin !== ctx.pageOrigin) {
+    // The lab's other page has that origin: the same walk opens there, ready to send.
+    const labPage = [ctx.trustedUrl, ctx.untrustedUrl].find((u) => u && u === walk.origin);
     return h('p', { class: 'small muted walk__elsewhere' },
-      'This page runs on ', h('code', {}, ctx.pageOrigin), ', so it cannot send from ', h('code', {}, walk.origin),
-      '. Try the walk from this page’s origin to compare it with what Chromium does.');
+      'This page runs on ', h('code', {}, ctx.pageOrigin), ', so it cannot send from ', h('code', {}, walk.origin), '. ',
+      labPage
+        ? h('a', { href: `${labPage}/${walkHash(asked)}`, class: 'walk__other-page' }, 'Open this walk on the lab’s page there to send it for real.')
+        : 'Try the walk from this page’s origin to compare it with what Chromium does.');
   }
   const box = h('div', { id: 'walk-real', class: 'walk__real', 'aria-live': 'polite' });
   const button = h('button', { type: 'button', class: 'button', id: 'walk-send' }, 'Send it for real from this page');

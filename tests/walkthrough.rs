@@ -308,9 +308,29 @@ async fn each_walk_the_page_shows_is_what_chromium_does() {
         .unwrap();
     assert_eq!(shown["verdict"], foreign["verdict"], "{shown}");
     assert_eq!(shown["requestHeaders"], "content-type,x-token", "{shown}");
+    // From the trusted page, a walk from the untrusted page's origin links to that page,
+    // which opens with the walk, ready to send.
+    walk(&linked, &strict.untrusted_url, &cases[1]).await;
+    let there = linked
+        .evaluate_json("document.querySelector('.walk__other-page')?.href ?? ''")
+        .await
+        .unwrap();
     let _ = linked.close().await;
-
-    let page = lab_page(&browser, &strict.untrusted_url).await;
+    let page = browser
+        .open_lab_page(there.as_str().unwrap(), WAIT)
+        .await
+        .expect("the untrusted page opens from the link");
+    page.wait_for(
+        "document.getElementById('walk-result').dataset.state === 'done'",
+        WAIT,
+    )
+    .await
+    .expect("the walk is shown there");
+    let sendable = page
+        .evaluate_json("document.querySelector('#walk-result article').dataset.sendable ?? ''")
+        .await
+        .unwrap();
+    assert_eq!(sendable, "yes", "the untrusted page can send its own walk");
     let cases = [case("GET", "", false), case("PUT", "", false)];
     verdicts.extend(
         walk_and_check_all(
