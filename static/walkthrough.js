@@ -31,6 +31,15 @@ function headerPairs(text) {
     });
 }
 
+/** The example buttons' requests (the origin stays what the form has). */
+const EXAMPLES = {
+  'simple-get': { method: 'GET', headers: '', credentials: false },
+  'form-post': { method: 'POST', headers: 'Content-Type: application/x-www-form-urlencoded', credentials: false },
+  'json-put': { method: 'PUT', headers: 'Content-Type: application/json\nX-Token: 1', credentials: true },
+  patch: { method: 'patch', headers: '', credentials: false },
+  bearer: { method: 'GET', headers: 'Authorization: Bearer 1234', credentials: false },
+};
+
 /** `#walk=<the form's fields as a query>`. */
 function walkHash(asked) {
   return `#walk=${encodeURIComponent(new URLSearchParams(asked).toString())}`;
@@ -66,6 +75,16 @@ export function setUpWalkthrough(ctx) {
     document.getElementById('walk')?.scrollIntoView();
   };
   window.addEventListener('hashchange', fromHash);
+  for (const button of document.querySelectorAll('[data-walk-example]')) {
+    button.addEventListener('click', () => {
+      const example = EXAMPLES[button.dataset.walkExample];
+      if (!example) return;
+      method.value = example.method;
+      headers.value = example.headers;
+      credentials.checked = example.credentials;
+      form.requestSubmit();
+    });
+  }
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const asked = {

@@ -268,6 +268,32 @@ async fn each_walk_the_page_shows_is_what_chromium_does() {
     verdicts.extend(
         walk_and_check_all(&page, &strict.trusted_url, &api, "strict, trusted", &cases).await,
     );
+    // The example buttons walk their requests from the origin in the form (this page's).
+    for (example, verdict) in [
+        ("simple-get", "pass"),
+        ("form-post", "pass"),
+        ("json-put", "pass"),
+        ("patch", "MethodDisallowedByPreflightResponse"),
+        ("bearer", "pass"),
+    ] {
+        page.evaluate_json("document.getElementById('walk-result').dataset.state = ''; true")
+            .await
+            .unwrap();
+        page.click(&format!("[data-walk-example='{example}']"))
+            .await
+            .expect("the example button");
+        page.wait_for(
+            "document.getElementById('walk-result').dataset.state === 'done'",
+            WAIT,
+        )
+        .await
+        .expect("the example is walked");
+        let shown = page
+            .evaluate_json("({ ...document.querySelector('#walk-result article').dataset })")
+            .await
+            .unwrap();
+        assert_eq!(shown["verdict"], verdict, "{example}: {shown}");
+    }
     // An origin no lab page has: walked on paper only, and the page says why it cannot send.
     let foreign = walk(&page, "https://app.example.com", &cases[0]).await;
     assert_eq!(
