@@ -8,7 +8,8 @@
 // DOM contract (the browser tests rely on it): #walk-result[data-state="done"] holds one
 // <article class="walk__result"> with data-throws, data-preflight ("yes" | "no"),
 // data-request-headers, data-verdict ("pass" or Chromium's CorsError), data-stage and
-// data-preset (the policy it was walked under); after a
+// data-preset (the policy it was walked under), data-url (the URL walked), and the console line
+// Chromium would print in .walk__console; after a
 // real send, #walk-real[data-state="done"] has data-outcome ("pass" | "blocked" | "threw"),
 // data-preflight-seen, data-request-headers (as the API received them), data-as-predicted and
 // data-run-id (the run id in the send's URL). `#walk=<fields as a query>` opens the page with that
@@ -133,6 +134,7 @@ function render(walk, asked, ctx) {
       verdict: walk.verdict ? (walk.verdict.pass ? 'pass' : walk.verdict.cors_error) : '',
       stage: walk.verdict?.stage ?? '',
       preset: walk.preset,
+      url: walk.url,
     },
   });
   const preset = h('p', { class: 'small muted' },

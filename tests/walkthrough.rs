@@ -50,6 +50,10 @@ struct Observed {
     sent_anything: bool,
     /// The journal: `Access-Control-Request-Headers` of the preflight that arrived.
     journal_request_headers: Option<String>,
+    /// The request's URL, as Chromium sent it.
+    url: String,
+    /// Chromium's console line for the request, when it blocked it.
+    console_line: Option<String>,
 }
 
 /// Fills the form with `c` from `origin`, walks it, and returns the result's dataset.
@@ -76,7 +80,8 @@ async fn walk(page: &LabPage, origin: &str, c: &Case) -> Value {
     .expect("the walk is shown");
     page.evaluate_json(
         "(() => { const a = document.querySelector('#walk-result article'); \
-         return a ? { ...a.dataset, text: a.textContent } : \
+         return a ? { ...a.dataset, text: a.textContent, \
+         console: a.querySelector('.walk__console')?.textContent ?? null } : \
          { problem: document.getElementById('walk-result').textContent }; })()",
     )
     .await
@@ -108,7 +113,7 @@ async fn walk_and_send(page: &LabPage, origin: &str, api: &str, c: &Case) -> Obs
 
     // What Chromium did, over DevTools: the send's requests carry its run id in the URL.
     let deadline = std::time::Instant::now() + WAIT;
-    let (preflight_sent, cors_error, sent_anything) = loop {
+    let (preflight_sent, cors_error, sent_anything, url) = loop {
         let requests = page.requests_matching(&format!("run={run}"));
         let actual = requests.iter().find(|r| !r.is_preflight);
         let preflight = requests.iter().any(|r| r.is_preflight);
@@ -118,9 +123,11 @@ async fn walk_and_send(page: &LabPage, origin: &str, api: &str, c: &Case) -> Obs
                     .failed
                     .as_ref()
                     .map(|f| f.cors_error.clone().unwrap_or_default());
-                break (preflight, error, true);
+                break (preflight, error, true, a.url.clone());
             }
-            None if predicted["throws"] == "yes" => break (false, None, !requests.is_empty()),
+            None if predicted["throws"] == "yes" => {
+                break (false, None, !requests.is_empty(), String::new())
+            }
             _ => {}
         }
         assert!(
@@ -141,7 +148,18 @@ async fn walk_and_send(page: &LabPage, origin: &str, api: &str, c: &Case) -> Obs
         .iter()
         .find(|e| e["kind"] == "preflight")
         .and_then(|e| e["request_headers"].as_str().map(str::to_string));
+    let console_line = match cors_error {
+        Some(_) => Some(
+            page.wait_console(&format!(" at '{url}'"), WAIT)
+                .await
+                .expect("Chromium's console line for the blocked request")
+                .text,
+        ),
+        None => None,
+    };
     Observed {
+        url,
+        console_line,
         predicted,
         real,
         preflight_sent,
@@ -222,6 +240,18 @@ fn check(label: &str, o: &Observed) {
         chromium,
         "{label}: the page's verdict against Chromium's; {o:?}"
     );
+    if let Some(line) = &o.console_line {
+        // The page's line names the URL without the send's run id, which the real one has.
+        let shown = p["console"]
+            .as_str()
+            .expect("a blocked walk shows the console line");
+        let walked_url = p["url"].as_str().unwrap();
+        assert_eq!(
+            shown.replace(&format!("'{walked_url}'"), &format!("'{}'", o.url)),
+            *line,
+            "{label}: the console line the page showed against Chromium's"
+        );
+    }
     assert_eq!(
         o.real["asPredicted"], "yes",
         "{label}: the page's own comparison says: {}",
