@@ -72,12 +72,17 @@ async fn walk(page: &LabPage, origin: &str, c: &Case) -> Value {
     .await
     .unwrap();
     page.click("#walk-submit").await.expect("the Walk button");
+    shown_walk(page, "the walk is shown").await
+}
+
+/// The walk the page shows, once it is shown: its article's dataset, text and console line.
+async fn shown_walk(page: &LabPage, what: &str) -> Value {
     page.wait_for(
         "document.getElementById('walk-result').dataset.state === 'done'",
         WAIT,
     )
     .await
-    .expect("the walk is shown");
+    .unwrap_or_else(|e| panic!("{what}: {e}"));
     page.evaluate_json(
         "(() => { const a = document.querySelector('#walk-result article'); \
          return a ? { ...a.dataset, text: a.textContent, \
@@ -312,16 +317,7 @@ async fn each_walk_the_page_shows_is_what_chromium_does() {
         page.click(&format!("[data-walk-example='{example}']"))
             .await
             .expect("the example button");
-        page.wait_for(
-            "document.getElementById('walk-result').dataset.state === 'done'",
-            WAIT,
-        )
-        .await
-        .expect("the example is walked");
-        let shown = page
-            .evaluate_json("({ ...document.querySelector('#walk-result article').dataset })")
-            .await
-            .unwrap();
+        let shown = shown_walk(&page, example).await;
         assert_eq!(shown["verdict"], verdict, "{example}: {shown}");
     }
     // An origin no lab page has: walked on paper only, and the page says why it cannot send.
@@ -351,17 +347,7 @@ async fn each_walk_the_page_shows_is_what_chromium_does() {
         .new_page(link.as_str().unwrap())
         .await
         .expect("the linked page opens");
-    linked
-        .wait_for(
-            "document.getElementById('walk-result').dataset.state === 'done'",
-            WAIT,
-        )
-        .await
-        .expect("the linked walk is shown");
-    let shown = linked
-        .evaluate_json("({ ...document.querySelector('#walk-result article').dataset })")
-        .await
-        .unwrap();
+    let shown = shown_walk(&linked, "the linked walk is shown").await;
     assert_eq!(shown["verdict"], foreign["verdict"], "{shown}");
     assert_eq!(shown["requestHeaders"], "content-type,x-token", "{shown}");
     // From the trusted page, a walk from the untrusted page's origin links to that page,
@@ -376,16 +362,7 @@ async fn each_walk_the_page_shows_is_what_chromium_does() {
         .open_lab_page(there.as_str().unwrap(), WAIT)
         .await
         .expect("the untrusted page opens from the link");
-    page.wait_for(
-        "document.getElementById('walk-result').dataset.state === 'done'",
-        WAIT,
-    )
-    .await
-    .expect("the walk is shown there");
-    let sendable = page
-        .evaluate_json("document.querySelector('#walk-result article').dataset.sendable ?? ''")
-        .await
-        .unwrap();
+    let sendable = shown_walk(&page, "the walk is shown there").await["sendable"].clone();
     assert_eq!(sendable, "yes", "the untrusted page can send its own walk");
     let cases = [case("GET", "", false), case("PUT", "", false)];
     verdicts.extend(
@@ -436,10 +413,7 @@ async fn each_walk_the_page_shows_is_what_chromium_does() {
     )
     .await
     .expect("the walk is made again under strict");
-    let after = page
-        .evaluate_json("({ ...document.querySelector('#walk-result article').dataset })")
-        .await
-        .unwrap();
+    let after = shown_walk(&page, "the new walk").await;
     assert_eq!(
         after["verdict"], "pass",
         "strict lets the trusted page in: {after}"
