@@ -16,7 +16,9 @@
 //! * A refused preflight gets `403` and no CORS headers — unless [`Policy::debug`] is on and the
 //!   origin is allowed: then `204` with the origin and credentials headers, and
 //!   `Access-Control-Allow-Methods` when the method is fine, but never the list that fails, so
-//!   that the browser itself names the method or header that was refused.
+//!   that the browser itself names the method or header that was refused (for headers:
+//!   `Access-Control-Allow-Headers` lists the requested headers the policy allows, without the
+//!   refused ones).
 //! * An actual response from an allowed origin gets `Access-Control-Allow-Origin`,
 //!   `-Allow-Credentials` and `-Expose-Headers`; a refused origin gets none of them.
 //!   `Vary: Origin` is added unless every origin is allowed, because the answer then depends on
@@ -469,10 +471,15 @@ fn decide_preflight<'a>(policy: &'a Policy, facts: &RequestFacts<'a>) -> Preflig
         if !policy.debug {
             return refused_preflight(Outcome::Refused(refusal));
         }
-        // Debug: leave out exactly the header that fails, so the browser's message names the
-        // refused method or, when the method is fine, the refused request header.
+        // Debug: leave out exactly what fails, so that the browser's message names the refused
+        // method or, when the method is fine, the refused request header. The requested headers
+        // the policy allows are listed: Chromium names the first requested header it misses,
+        // which must be the refused one, not an allowed one before it.
         if method_allowed.is_ok() {
             push_allow_methods(policy, requested_method, &mut headers);
+            if let Some(allowed) = facts.request_headers.and_then(|l| allowed_names(policy, l)) {
+                headers.push(ResponseHeader::AllowHeaders, allowed, ValueSource::Made);
+            }
         }
         return PreflightDecision {
             outcome: Outcome::Refused(refusal),
@@ -550,6 +557,22 @@ fn check_method<'a>(policy: &Policy, method: &'a str) -> Result<(), Refusal<'a>>
     } else {
         Err(Refusal::MethodNotAllowed { method })
     }
+}
+
+/// The names of `list` that `policy` allows, joined with `,`; `None` when there are none. Only
+/// for a refused preflight in debug mode, whose list the walk has read already.
+fn allowed_names(policy: &Policy, list: &str) -> Option<String> {
+    let mut allowed = String::new();
+    let _ = for_each_name(list, |name| {
+        if policy.headers.allows(name) {
+            if !allowed.is_empty() {
+                allowed.push(',');
+            }
+            allowed.push_str(name);
+        }
+        Ok::<(), ()>(())
+    });
+    (!allowed.is_empty()).then_some(allowed)
 }
 
 fn check_headers<'a>(policy: &Policy, list: Option<&'a str>) -> Result<(), Refusal<'a>> {
@@ -842,6 +865,36 @@ mod tests {
             "so the browser blames the header"
         );
         assert_eq!(d.headers.get(ACAH), None);
+    }
+
+    #[test]
+    fn refused_header_debug_on_lists_only_the_requested_headers_it_allows() {
+        // Chromium names the first requested header missing from the list: with the allowed
+        // ones listed, that is the refused one, not `content-type` before it.
+        let d = expect_preflight(decide(
+            policy(&[]),
+            &preflight(LAB, "PUT", Some("content-type,x-trace,X-Token")),
+        ));
+        assert_eq!(d.status, 204);
+        assert_eq!(d.headers.get(ACAH), Some("content-type,X-Token"));
+        assert_eq!(
+            d.outcome,
+            Outcome::Refused(Refusal::HeaderNotAllowed { header: "x-trace" })
+        );
+        let any = policy(&[
+            ("CORS_ALLOW_ORIGINS", "*"),
+            ("CORS_ALLOW_CREDENTIALS", "false"),
+            ("CORS_ALLOW_HEADERS", "*"),
+        ]);
+        let d = expect_preflight(decide(
+            any,
+            &preflight(LAB, "GET", Some("authorization,x-a")),
+        ));
+        assert_eq!(
+            d.headers.get(ACAH),
+            Some("x-a"),
+            "never `*`, which Chromium lets cover it"
+        );
     }
 
     #[test]

@@ -10,7 +10,9 @@
 
 mod support;
 
-use cors_policy::browser::{self, BrowserRequest, CredentialsMode, RequestKind};
+use cors_policy::browser::{
+    self, BrowserRequest, BrowserVerdict, CorsError, CredentialsMode, RequestKind,
+};
 use cors_policy::engine::{decide, Decision, Outcome, Refusal, RequestFacts};
 use cors_policy::header::{for_each_name, MAX_REQUEST_HEADERS, MAX_REQUEST_HEADERS_LEN};
 use cors_policy::method::is_token;
@@ -569,7 +571,8 @@ proptest! {
     /// The engine's "allowed" is the browser's "pass": for every request it allows, its status and
     /// headers pass Chromium's check in each credentials mode the policy supports; for every
     /// origin it refuses, the check fails in both modes. In debug mode, a refused method or
-    /// header answered 204 still fails the check, which then names the culprit.
+    /// header answered 204 still fails the check, which then names the culprit: the very method
+    /// or header the engine refused, even when other requested headers are allowed.
     #[test]
     fn engine_answers_pass_the_browser_check_exactly_when_allowed(
         generated in generated_policy(None),
@@ -614,6 +617,28 @@ proptest! {
                     outcome, generated.vars, facts, status, headers
                 ),
                 Outcome::NoOrigin | Outcome::CorsOff => {}
+            }
+            if status == 204 {
+                let named = |error: CorsError, parameter: String| BrowserVerdict::Blocked { error, failed_parameter: parameter };
+                let culprit = match &outcome {
+                    Outcome::Refused(Refusal::MethodNotAllowed { method }) => {
+                        Some(named(CorsError::MethodDisallowedByPreflightResponse, method.to_string()))
+                    }
+                    Outcome::Refused(Refusal::HeaderNotAllowed { header }) => {
+                        Some(named(CorsError::HeaderDisallowedByPreflightResponse, header.to_ascii_lowercase()))
+                    }
+                    Outcome::Refused(Refusal::AuthorizationNotCoveredByWildcard) => {
+                        Some(named(CorsError::HeaderDisallowedByPreflightResponse, "authorization".into()))
+                    }
+                    _ => None,
+                };
+                if let Some(culprit) = culprit {
+                    prop_assert_eq!(
+                        &verdict, &culprit,
+                        "debug mode should let Chromium name what the engine refused\npolicy {:?}\nrequest {:?}\nanswer {} {:?}",
+                        generated.vars, facts, status, headers
+                    );
+                }
             }
         }
         // A refused origin fails even in the mode the policy does not support.
