@@ -193,7 +193,7 @@ function outcome(walk, ctx) {
   return h('div', { class: 'walk__verdict walk__verdict--blocked' },
     h('p', {}, 'Script gets ', h('code', {}, 'TypeError: Failed to fetch'), '. Chromium blocks it with ',
       h('code', {}, wordBreaks(v.cors_error)), ' and writes in the console:'),
-    h('pre', { class: 'walk__console' }, `Access to fetch at '${walk.url}' from origin '${walk.origin}' has been blocked by CORS policy: ${v.reason}`),
+    h('pre', { class: 'walk__console' }, v.console),
     h('p', { class: 'small' }, 'The fix: ', e.fix),
     walk.origin === ctx.pageOrigin ? null : h('p', { class: 'small muted' }, 'The fix names the lab’s variables; in your own server, the same header does it.'));
 }

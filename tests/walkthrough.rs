@@ -287,6 +287,8 @@ async fn each_walk_the_page_shows_is_what_chromium_does() {
         ),
         case("patch", "", false),
         case("GET", "X-Other: 1", false),
+        // Debug mode: Chromium names the refused header, not the allowed one before it.
+        case("PUT", "Content-Type: application/json\nX-Trace: 1", false),
         case("GET", "Accept-Language: en_US", false),
         case("GET", "Accept-Language: en-US,en;q=0.9", false),
         case("GET", "Content-Language: fr-é", false),
@@ -302,6 +304,15 @@ async fn each_walk_the_page_shows_is_what_chromium_does() {
     let page = lab_page(&browser, &strict.trusted_url).await;
     verdicts.extend(
         walk_and_check_all(&page, &strict.trusted_url, &api, "strict, trusted", &cases).await,
+    );
+    // Debug mode names the refused header to Chromium itself: not content-type, which the
+    // policy allows and Chromium checks first.
+    assert!(cases[6].headers.contains("X-Trace"));
+    let o = walk_and_send(&page, &strict.trusted_url, &api, &cases[6]).await;
+    let line = o.console_line.clone().unwrap_or_default();
+    assert!(
+        line.ends_with("Request header field x-trace is not allowed by Access-Control-Allow-Headers in preflight response."),
+        "{line}"
     );
     // The example buttons walk their requests from the origin in the form (this page's).
     for (example, verdict) in [

@@ -19,8 +19,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use cors_policy::browser::{BrowserVerdict, CredentialsMode};
+use cors_policy::console::fetch_line;
 use cors_policy::fetch::{PreflightCause, ScriptRequest};
-use cors_policy::walkthrough::{self, Exchange};
+use cors_policy::walkthrough::{self, Exchange, Walkthrough};
 use cors_policy::Origin;
 
 use crate::journal::VerdictView;
@@ -58,9 +59,7 @@ fn answer(state: &AppState, q: &WalkQuery) -> Result<Value, String> {
             "origin is missing: the origin script runs on, e.g. https://app.example.com".into(),
         );
     }
-    if origin != "null" {
-        Origin::parse(origin).map_err(|e| format!("origin '{origin}' {e}"))?;
-    }
+    check_origin(origin).map_err(|e| format!("origin '{origin}' {e}"))?;
     if origin == state.public_url() {
         return Err(format!(
             "{origin} is the API's own origin: a same-origin request, to which CORS does not apply"
@@ -83,9 +82,10 @@ fn answer(state: &AppState, q: &WalkQuery) -> Result<Value, String> {
         method,
         headers: &lines,
     };
+    let url = format!("{}{PATH}", state.public_url());
     let mut body = json!({
         "origin": origin,
-        "url": format!("{}{PATH}", state.public_url()),
+        "url": url,
         "credentials": if credentials == CredentialsMode::Include { "include" } else { "omit" },
         "preset": effective.preset,
         "generation": in_force.generation,
@@ -112,13 +112,22 @@ fn answer(state: &AppState, q: &WalkQuery) -> Result<Value, String> {
             };
             body["verdict"] = verdict(&walk.verdict);
             body["verdict"]["stage"] = json!(stage);
+            body["verdict"]["console"] = json!(fetch_line(&url, origin, &walk.verdict));
         }
     }
     Ok(body)
 }
 
+/// An origin a browser sends: a serialized origin, or `null`. The error completes "origin '…' ".
+pub fn check_origin(origin: &str) -> Result<(), String> {
+    match origin {
+        "null" => Ok(()),
+        _ => Origin::parse(origin).map(|_| ()).map_err(|e| e.to_string()),
+    }
+}
+
 /// `Name: value` lines; blank lines are skipped.
-fn header_lines(text: &str) -> Result<Vec<(&str, &str)>, String> {
+pub fn header_lines(text: &str) -> Result<Vec<(&str, &str)>, String> {
     if text.len() > MAX_HEADERS_TEXT {
         return Err(format!(
             "headers is {} bytes; at most {MAX_HEADERS_TEXT}",
@@ -167,4 +176,78 @@ fn exchange(e: &Exchange) -> Value {
 
 fn verdict(v: &BrowserVerdict) -> Value {
     json!(VerdictView::from(v))
+}
+
+/// A walk as text for a terminal (`cors-walk`): the steps the page shows, one line each.
+pub fn text(walk: &Walkthrough, origin: &str, url: &str, credentials: CredentialsMode) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let sent = &walk.sent;
+    let with = match credentials {
+        CredentialsMode::Include => "with credentials",
+        CredentialsMode::Omit => "without credentials",
+    };
+    let _ = writeln!(
+        out,
+        "1. The browser sends {} {url} from {origin}, {with}.",
+        sent.method
+    );
+    for name in &sent.dropped {
+        let _ = writeln!(out, "   It drops {name}: script may not set it.");
+    }
+    if sent.needs_preflight() {
+        let _ = writeln!(out, "   A preflight goes first, because:");
+        for cause in &sent.preflight_causes {
+            let _ = writeln!(out, "   - {cause}");
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "   No preflight: the method and headers are CORS-safelisted, so it is sent at once."
+        );
+    }
+    let mut step = 2;
+    for (title, exchange) in [
+        ("The preflight", &walk.preflight),
+        ("The request itself", &walk.actual),
+    ] {
+        let Some(e) = exchange else {
+            if title == "The request itself" {
+                let _ = writeln!(
+                    out,
+                    "{step}. {title}: never sent, since the preflight failed."
+                );
+            }
+            continue;
+        };
+        let _ = writeln!(out, "{step}. {title}: {} {url}", e.method);
+        for (name, value) in &e.request {
+            let _ = writeln!(out, "     {name}: {value}");
+        }
+        let none = if e.response.is_empty() {
+            " no CORS headers"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "   The API answers {}:{none}", e.status);
+        for (name, value) in &e.response {
+            let _ = writeln!(out, "     {name}: {value}");
+        }
+        let _ = writeln!(out, "   Its reason: {}.", e.reason);
+        let _ = match &e.verdict {
+            BrowserVerdict::Pass => writeln!(out, "   Chromium's check: pass."),
+            BrowserVerdict::Blocked { error, .. } => {
+                writeln!(out, "   Chromium's check: blocked ({}).", error.name())
+            }
+        };
+        step += 1;
+    }
+    let _ = match fetch_line(url, origin, &walk.verdict) {
+        None => writeln!(out, "Script reads the response."),
+        Some(line) => writeln!(
+            out,
+            "Script gets TypeError: Failed to fetch. Chromium's console says:\n  {line}"
+        ),
+    };
+    out
 }

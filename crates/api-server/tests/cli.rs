@@ -65,3 +65,99 @@ fn help_shows_the_lab_flags_it_takes() {
         assert!(!help.contains(absent), "{absent} in:\n{help}");
     }
 }
+
+/// `cors-walk` with an empty environment, the given `CORS_*` variables and arguments.
+fn cors_walk(vars: &[(&str, &str)], args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cors-walk"))
+        .env_clear()
+        .envs(vars.iter().copied())
+        .args(args)
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn cors_walk_exits_0_when_script_reads_the_response() {
+    let (code, out, _) = cors_walk(
+        &[("CORS_ALLOW_ORIGINS", "https://app.example.com")],
+        &[
+            "--origin",
+            "https://app.example.com",
+            "-X",
+            "put",
+            "-H",
+            "Content-Type: application/json",
+            "--credentials",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    for said in [
+        "CORS_ALLOW_ORIGINS=https://app.example.com   (from CORS_ALLOW_ORIGINS)",
+        "1. The browser sends PUT http://localhost:9090/api/echo from https://app.example.com, with credentials.",
+        "   - the method PUT is not GET, HEAD or POST",
+        "     access-control-request-headers: content-type",
+        "   The API answers 204:",
+        "3. The request itself: PUT",
+        "Script reads the response.",
+    ] {
+        assert!(out.contains(said), "{said:?} missing from:\n{out}");
+    }
+}
+
+#[test]
+fn cors_walk_exits_1_with_chromiums_console_line_when_blocked() {
+    let (code, out, _) = cors_walk(
+        &[("CORS_PRESET", "permissive")],
+        &[
+            "--origin",
+            "https://app.example.com",
+            "--credentials",
+            "--url",
+            "https://api.example.com/orders",
+        ],
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("No preflight"), "{out}");
+    assert!(
+        out.contains(
+            "Access to fetch at 'https://api.example.com/orders' from origin \
+             'https://app.example.com' has been blocked by CORS policy: The value of the \
+             'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' \
+             when the request's credentials mode is 'include'."
+        ),
+        "{out}"
+    );
+    let (code, out, _) = cors_walk(&[], &["--origin", "https://evil.example", "-X", "DELETE"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("The API answers 403: no CORS headers"),
+        "{out}"
+    );
+    assert!(
+        out.contains("never sent, since the preflight failed"),
+        "{out}"
+    );
+    let (code, out, _) = cors_walk(&[], &["--origin", "http://localhost:8080", "-X", "TRACE"]);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("fetch() throws a TypeError"), "{out}");
+}
+
+#[test]
+fn cors_walk_exits_2_naming_every_bad_argument_and_variable() {
+    let (code, out, err) = cors_walk(
+        &[("CORS_MAX_AGE", "abc")],
+        &["--origin", "https://App.example.com", "-H", "no colon"],
+    );
+    assert_eq!(code, Some(2));
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("invalid arguments: 3 problems"), "{err}");
+    for named in [
+        "--origin='https://App.example.com': has upper-case letters",
+        "--header: headers line 1: 'no colon' is not 'Name: value'",
+        "CORS_MAX_AGE='abc'",
+    ] {
+        assert!(err.contains(named), "{named:?} missing from:\n{err}");
+    }
+}

@@ -64,6 +64,15 @@ impl std::fmt::Display for ConsoleMessageError {
     }
 }
 
+/// The line Chromium writes for a `fetch()` from `origin` to `url` that it blocked with
+/// `verdict` ([`read_line`] the other way round); `None` for a verdict that passes.
+pub fn fetch_line(url: &str, origin: &str, verdict: &BrowserVerdict) -> Option<String> {
+    let reason = verdict.reason()?;
+    Some(format!(
+        "Access to fetch at '{url}' from origin '{origin}{BLOCKED}{reason}"
+    ))
+}
+
 /// Reads every Chromium CORS message in `text` (a console pasted whole, with file prefixes,
 /// `net::ERR_FAILED` lines and stack traces around them), at most [`MAX_MESSAGES`]. Lines that
 /// do not mention a CORS block are skipped.
@@ -260,6 +269,22 @@ mod tests {
 
     fn line(reason: &str) -> String {
         format!("Access to fetch at '{URL}' from origin '{ORIGIN}' has been blocked by CORS policy: {reason}")
+    }
+
+    #[test]
+    fn a_written_line_reads_back_to_its_request_and_verdict() {
+        let blocked = BrowserVerdict::Blocked {
+            error: CorsError::PreflightWildcardOriginNotAllowed,
+            failed_parameter: String::new(),
+        };
+        let written = fetch_line(URL, ORIGIN, &blocked).unwrap();
+        let read = read_line(&written).unwrap();
+        assert_eq!(
+            (read.initiator, read.url, read.origin),
+            ("fetch", URL, ORIGIN)
+        );
+        assert_eq!(read.verdict, Some(blocked));
+        assert_eq!(fetch_line(URL, ORIGIN, &BrowserVerdict::Pass), None);
     }
 
     fn verdict(error: CorsError, p: &str) -> Option<BrowserVerdict> {
