@@ -8,7 +8,8 @@
 // DOM contract (the browser tests rely on it): #walk-result[data-state="done"] holds one
 // <article class="walk__result"> with data-throws, data-preflight ("yes" | "no"),
 // data-request-headers, data-verdict ("pass" or Chromium's CorsError), data-stage and
-// data-preset (the policy it was walked under), data-url (the URL walked), and the console line
+// data-preset (the policy it was walked under), data-url (the URL walked), data-refused-headers
+// (the requested headers the policy lacks), and the console line
 // Chromium would print in .walk__console; after a
 // real send, #walk-real[data-state="done"] has data-outcome ("pass" | "blocked" | "threw"),
 // data-preflight-seen, data-request-headers (as the API received them), data-as-predicted and
@@ -132,6 +133,7 @@ function render(walk, asked, ctx) {
       preflight: walk.sent?.preflight ? 'yes' : 'no',
       requestHeaders: walk.sent?.request_headers ?? '',
       verdict: walk.verdict ? (walk.verdict.pass ? 'pass' : walk.verdict.cors_error) : '',
+      refusedHeaders: (walk.refused_headers ?? []).join(','),
       stage: walk.verdict?.stage ?? '',
       preset: walk.preset,
       url: walk.url,
@@ -194,6 +196,10 @@ function outcome(walk, ctx) {
     h('p', {}, 'Script gets ', h('code', {}, 'TypeError: Failed to fetch'), '. Chromium blocks it with ',
       h('code', {}, wordBreaks(v.cors_error)), ' and writes in the console:'),
     h('pre', { class: 'walk__console' }, v.console),
+    v.cors_error === 'HeaderDisallowedByPreflightResponse' && walk.refused_headers.length > 1
+      ? h('p', { class: 'small walk__several', dataset: { refused: walk.refused_headers.join(',') } },
+        `The policy refuses ${walk.refused_headers.length} of the requested headers (${walk.refused_headers.join(', ')}). Chromium names one of them, in its own order, which may not be the one above; fix it, and it names the next.`)
+      : null,
     h('p', { class: 'small' }, 'The fix: ', e.fix),
     walk.origin === ctx.pageOrigin ? null : h('p', { class: 'small muted' }, 'The fix names the lab’s variables; in your own server, the same header does it.'));
 }

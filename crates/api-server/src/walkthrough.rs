@@ -104,6 +104,7 @@ fn answer(state: &AppState, q: &WalkQuery) -> Result<Value, String> {
                 "request_headers": sent.request_headers,
             });
             body["preflight"] = json!(walk.preflight.as_ref().map(exchange));
+            body["refused_headers"] = json!(walk.refused_headers);
             body["actual"] = json!(walk.actual.as_ref().map(exchange));
             let stage = if walk.actual.is_some() {
                 "actual"

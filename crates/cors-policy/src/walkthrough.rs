@@ -51,6 +51,10 @@ pub struct Walkthrough {
     /// What script gets: [`BrowserVerdict::Pass`] when it may read the response, else the
     /// check that failed first.
     pub verdict: BrowserVerdict,
+    /// The preflight's requested headers that the policy does not allow. When there are two or
+    /// more, which of them Chromium's message names follows Chromium's own header order: the
+    /// verdict names the first in the list's (sorted) order, which may be another one.
+    pub refused_headers: Vec<String>,
 }
 
 /// Walks `request`, sent by script from `origin` with `credentials`, through `policy`.
@@ -109,11 +113,20 @@ pub fn walk(
             (Some(actual), verdict)
         }
     };
+    let refused_headers = match (&preflight, &sent.request_headers) {
+        (Some(_), Some(list)) if policy.enabled => list
+            .split(',')
+            .filter(|name| !policy.headers.allows(name))
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    };
     Ok(Walkthrough {
         sent,
         preflight,
         actual,
         verdict,
+        refused_headers,
     })
 }
 
@@ -232,6 +245,7 @@ mod tests {
             &[],
             CredentialsMode::Omit,
         );
+        assert_eq!(w.refused_headers, Vec::<String>::new());
         assert_eq!(w.preflight.as_ref().unwrap().status, 403);
         assert_eq!(w.preflight.as_ref().unwrap().outcome, "refused");
         assert_eq!(
@@ -283,6 +297,22 @@ mod tests {
         let w = walk_of(&broken, LAB, "PUT", &[], CredentialsMode::Include);
         assert_eq!(w.preflight.as_ref().unwrap().status, 401);
         assert_eq!(error(&w), Some(CorsError::PreflightInvalidStatus));
+    }
+
+    #[test]
+    fn the_refused_headers_are_the_requested_ones_the_policy_lacks() {
+        let strict = policy(&[]);
+        let headers = [
+            ("X-B", "1"),
+            ("Content-Type", "application/json"),
+            ("X-A", "1"),
+        ];
+        let w = walk_of(&strict, LAB, "GET", &headers, CredentialsMode::Omit);
+        assert_eq!(w.refused_headers, ["x-a", "x-b"]);
+        assert_eq!(
+            error(&w),
+            Some(CorsError::HeaderDisallowedByPreflightResponse)
+        );
     }
 
     #[test]
