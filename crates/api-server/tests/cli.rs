@@ -155,7 +155,7 @@ fn cors_walk_exits_2_naming_every_bad_argument_and_variable() {
     assert!(err.contains("invalid arguments: 3 problems"), "{err}");
     for named in [
         "--origin='https://App.example.com': has upper-case letters",
-        "--header: headers line 1: 'no colon' is not 'Name: value'",
+        "--header='no colon': is not one line 'Name: value'",
         "CORS_MAX_AGE='abc'",
     ] {
         assert!(err.contains(named), "{named:?} missing from:\n{err}");

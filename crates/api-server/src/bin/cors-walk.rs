@@ -58,13 +58,15 @@ fn main() -> ExitCode {
             args.origin
         ));
     }
-    let joined = args.headers.join("\n");
-    let lines = header_lines(&joined).unwrap_or_else(|e| {
-        problems.push(format!(
-            "--header: {e}; accepted: 'Name: value', e.g. 'X-Token: 1'"
-        ));
-        Vec::new()
-    });
+    let mut lines = Vec::new();
+    for header in &args.headers {
+        match header_lines(header).as_deref() {
+            Ok([line]) => lines.push(*line),
+            _ => problems.push(format!(
+                "--header='{header}': is not one line 'Name: value'; accepted: e.g. 'X-Token: 1'"
+            )),
+        }
+    }
     let policy = match args.policy.input().resolve(&args.origins.trusted_origin) {
         Ok(effective) => Some(effective),
         Err(errors) => {
