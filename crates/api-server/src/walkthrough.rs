@@ -1,5 +1,6 @@
 //! `GET /_lab/walkthrough`: one request walked through the policy in force, on paper
-//! ([`cors_policy::walkthrough`]), for the page's *Try a request* section.
+//! ([`cors_policy::walkthrough`]), for the page's *Try a request* section; and [`text`], the
+//! same walk for a terminal (the `cors-walk` binary).
 //!
 //! The learner names the origin, the method, the headers and the credentials mode; the answer
 //! says what the browser would send, whether a preflight goes first and why, what this API
@@ -250,5 +251,13 @@ pub fn text(walk: &Walkthrough, origin: &str, url: &str, credentials: Credential
             "Script gets TypeError: Failed to fetch. Chromium's console says:\n  {line}"
         ),
     };
+    if walk.refused_headers.len() > 1 {
+        let _ = writeln!(
+            out,
+            "The policy refuses {} of the requested headers ({}): Chromium names one of them, in its own order.",
+            walk.refused_headers.len(),
+            walk.refused_headers.join(", ")
+        );
+    }
     out
 }

@@ -139,6 +139,22 @@ fn cors_walk_exits_1_with_chromiums_console_line_when_blocked() {
         out.contains("never sent, since the preflight failed"),
         "{out}"
     );
+    let (code, out, _) = cors_walk(
+        &[],
+        &[
+            "--origin",
+            "http://localhost:8080",
+            "-H",
+            "X-A: 1",
+            "-H",
+            "X-B: 1",
+        ],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        out.contains("refuses 2 of the requested headers (x-a, x-b): Chromium names one of them"),
+        "{out}"
+    );
     let (code, out, _) = cors_walk(&[], &["--origin", "http://localhost:8080", "-X", "TRACE"]);
     assert_eq!(code, Some(1));
     assert!(out.contains("fetch() throws a TypeError"), "{out}");
