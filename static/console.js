@@ -5,7 +5,7 @@
 // `#explain=<text>` at the end of the page's address explains that text when the page opens:
 // a link a teacher can hand out with a student's error in it.
 
-import { h, fill, wordBreaks } from './dom.js';
+import { h, fill, shellQuote as quote, wordBreaks } from './dom.js';
 import { explain } from './explain.js';
 import { originDifference } from './workflow.js';
 
@@ -167,7 +167,6 @@ function required(m) {
 }
 
 function checkWithCurl(m) {
-  const quote = (s) => `'${String(s).replaceAll("'", "'\\''")}'`;
   const method = m.cors_error === 'MethodDisallowedByPreflightResponse' ? m.failed_parameter : 'PUT';
   const headers = m.cors_error === 'HeaderDisallowedByPreflightResponse' ? ` -H ${quote(`Access-Control-Request-Headers: ${m.failed_parameter}`)}` : '';
   const cmd = m.stage === 'preflight'

@@ -70,6 +70,11 @@ export function isCorsHeader(name) {
   return n === 'origin' || n === 'vary' || n.startsWith('access-control-');
 }
 
+/** `s` as one shell word, in single quotes (for the curl commands the page shows). */
+export function shellQuote(s) {
+  return `'${String(s).replaceAll("'", "'\\''")}'`;
+}
+
 /** Copy text to the clipboard; falls back to selecting a hidden textarea. */
 export async function copyText(text) {
   try {

@@ -16,12 +16,11 @@
 // data-run-id (the run id in the send's URL). `#walk=<fields as a query>` opens the page with that
 // request walked: a link a teacher can hand out.
 
-import { h, fill, headerTable, isCorsHeader, wordBreaks } from './dom.js';
+import { h, fill, headerTable, isCorsHeader, shellQuote as quote, wordBreaks } from './dom.js';
 import { explain } from './explain.js';
 import { verdictChip } from './journal.js';
 import { newRunId, makeApi, fetchRunEntries } from './runner.js';
 
-const quote = (s) => `'${String(s).replaceAll("'", "'\\''")}'`;
 
 /** `Name: value` lines of the form's text, as fetch() takes them. */
 function headerPairs(text) {
@@ -196,9 +195,9 @@ function outcome(walk, ctx) {
     h('p', {}, 'Script gets ', h('code', {}, 'TypeError: Failed to fetch'), '. Chromium blocks it with ',
       h('code', {}, wordBreaks(v.cors_error)), ' and writes in the console:'),
     h('pre', { class: 'walk__console' }, v.console),
-    v.cors_error === 'HeaderDisallowedByPreflightResponse' && walk.refused_headers.length > 1
-      ? h('p', { class: 'small walk__several', dataset: { refused: walk.refused_headers.join(',') } },
-        `The policy refuses ${walk.refused_headers.length} of the requested headers (${walk.refused_headers.join(', ')}). Chromium names one of them, in its own order, which may not be the one above; fix it, and it names the next.`)
+    v.blames_one_of.length > 0
+      ? h('p', { class: 'small walk__several' },
+        `The policy refuses ${v.blames_one_of.length} of the requested headers (${v.blames_one_of.join(', ')}). Chromium names one of them, in its own order, which may not be the one above; fix it, and it names the next.`)
       : null,
     h('p', { class: 'small' }, 'The fix: ', e.fix),
     walk.origin === ctx.pageOrigin ? null : h('p', { class: 'small muted' }, 'The fix names the lab’s variables; in your own server, the same header does it.'));

@@ -115,6 +115,7 @@ fn answer(state: &AppState, q: &WalkQuery) -> Result<Value, String> {
             body["verdict"] = verdict(&walk.verdict);
             body["verdict"]["stage"] = json!(stage);
             body["verdict"]["console"] = json!(fetch_line(&url, origin, &walk.verdict));
+            body["verdict"]["blames_one_of"] = json!(walk.blames_one_of());
         }
     }
     Ok(body)
@@ -209,40 +210,18 @@ pub fn text(walk: &Walkthrough, origin: &str, url: &str, credentials: Credential
         );
     }
     let mut step = 2;
-    for (title, exchange) in [
-        ("The preflight", &walk.preflight),
-        ("The request itself", &walk.actual),
-    ] {
-        let Some(e) = exchange else {
-            if title == "The request itself" {
-                let _ = writeln!(
-                    out,
-                    "{step}. {title}: never sent, since the preflight failed."
-                );
-            }
-            continue;
-        };
-        let _ = writeln!(out, "{step}. {title}: {} {url}", e.method);
-        for (name, value) in &e.request {
-            let _ = writeln!(out, "     {name}: {value}");
-        }
-        let none = if e.response.is_empty() {
-            " no CORS headers"
-        } else {
-            ""
-        };
-        let _ = writeln!(out, "   The API answers {}:{none}", e.status);
-        for (name, value) in &e.response {
-            let _ = writeln!(out, "     {name}: {value}");
-        }
-        let _ = writeln!(out, "   Its reason: {}.", e.reason);
-        let _ = match &e.verdict {
-            BrowserVerdict::Pass => writeln!(out, "   Chromium's check: pass."),
-            BrowserVerdict::Blocked { error, .. } => {
-                writeln!(out, "   Chromium's check: blocked ({}).", error.name())
-            }
-        };
+    if let Some(p) = &walk.preflight {
+        exchange_text(&mut out, step, "The preflight", p, url);
         step += 1;
+    }
+    match &walk.actual {
+        Some(a) => exchange_text(&mut out, step, "The request itself", a, url),
+        None => {
+            let _ = writeln!(
+                out,
+                "{step}. The request itself: never sent, since the preflight failed."
+            );
+        }
     }
     let _ = match fetch_line(url, origin, &walk.verdict) {
         None => writeln!(out, "Script reads the response."),
@@ -251,13 +230,39 @@ pub fn text(walk: &Walkthrough, origin: &str, url: &str, credentials: Credential
             "Script gets TypeError: Failed to fetch. Chromium's console says:\n  {line}"
         ),
     };
-    if walk.refused_headers.len() > 1 {
+    let several = walk.blames_one_of();
+    if !several.is_empty() {
         let _ = writeln!(
             out,
             "The policy refuses {} of the requested headers ({}): Chromium names one of them, in its own order.",
-            walk.refused_headers.len(),
-            walk.refused_headers.join(", ")
+            several.len(),
+            several.join(", ")
         );
     }
     out
+}
+
+/// One exchange of a walk, as [`text`] writes it.
+fn exchange_text(out: &mut String, step: usize, title: &str, e: &Exchange, url: &str) {
+    use std::fmt::Write;
+    let _ = writeln!(out, "{step}. {title}: {} {url}", e.method);
+    for (name, value) in &e.request {
+        let _ = writeln!(out, "     {name}: {value}");
+    }
+    let none = if e.response.is_empty() {
+        " no CORS headers"
+    } else {
+        ""
+    };
+    let _ = writeln!(out, "   The API answers {}:{none}", e.status);
+    for (name, value) in &e.response {
+        let _ = writeln!(out, "     {name}: {value}");
+    }
+    let _ = writeln!(out, "   Its reason: {}.", e.reason);
+    let _ = match &e.verdict {
+        BrowserVerdict::Pass => writeln!(out, "   Chromium's check: pass."),
+        BrowserVerdict::Blocked { error, .. } => {
+            writeln!(out, "   Chromium's check: blocked ({}).", error.name())
+        }
+    };
 }

@@ -155,6 +155,20 @@ fn cors_walk_exits_1_with_chromiums_console_line_when_blocked() {
         out.contains("refuses 2 of the requested headers (x-a, x-b): Chromium names one of them"),
         "{out}"
     );
+    // From a refused origin, Chromium blames no header: no such line.
+    let (code, out, _) = cors_walk(
+        &[],
+        &[
+            "--origin",
+            "https://evil.example",
+            "-H",
+            "X-A: 1",
+            "-H",
+            "X-B: 1",
+        ],
+    );
+    assert_eq!(code, Some(1));
+    assert!(!out.contains("Chromium names one of them"), "{out}");
     let (code, out, _) = cors_walk(&[], &["--origin", "http://localhost:8080", "-X", "TRACE"]);
     assert_eq!(code, Some(1));
     assert!(out.contains("fetch() throws a TypeError"), "{out}");

@@ -16,7 +16,9 @@
 //! The walk assumes no cached preflight: a browser that cached one for the URL, the method and
 //! the headers skips step 2.
 
-use crate::browser::{self, BrowserRequest, BrowserVerdict, CredentialsMode, RequestKind};
+use crate::browser::{
+    self, BrowserRequest, BrowserVerdict, CorsError, CredentialsMode, RequestKind,
+};
 use crate::engine::{self, Decision, RequestFacts, VARY};
 use crate::fetch::{self, FetchError, ScriptRequest, SentRequest};
 use crate::Policy;
@@ -55,6 +57,24 @@ pub struct Walkthrough {
     /// more, which of them Chromium's message names follows Chromium's own header order: the
     /// verdict names the first in the list's (sorted) order, which may be another one.
     pub refused_headers: Vec<String>,
+}
+
+impl Walkthrough {
+    /// The headers of which Chromium's message names one, in its own order: the refused
+    /// headers, when the verdict blames a header and there are several. Empty otherwise.
+    pub fn blames_one_of(&self) -> &[String] {
+        let blames_a_header = matches!(
+            self.verdict,
+            BrowserVerdict::Blocked {
+                error: CorsError::HeaderDisallowedByPreflightResponse,
+                ..
+            }
+        );
+        match blames_a_header && self.refused_headers.len() > 1 {
+            true => &self.refused_headers,
+            false => &[],
+        }
+    }
 }
 
 /// Walks `request`, sent by script from `origin` with `credentials`, through `policy`.
@@ -137,15 +157,16 @@ fn exchange(
     browser: &BrowserRequest<'_>,
 ) -> Exchange {
     let decision = engine::decide(policy, facts);
-    let (status, mut response): (u16, Vec<(String, String)>) = match &decision {
+    let (status, response) = match &decision {
         Decision::Preflight(p) => (p.status, lines(&p.headers)),
-        Decision::Actual(a) => (HANDLER_STATUS, lines(&a.headers)),
-    };
-    if let Decision::Actual(a) = &decision {
-        if a.vary_origin {
-            response.push((VARY.to_string(), "origin".to_string()));
+        Decision::Actual(a) => {
+            let mut response = lines(&a.headers);
+            if a.vary_origin {
+                response.push((VARY.to_string(), "origin".to_string()));
+            }
+            (HANDLER_STATUS, response)
         }
-    }
+    };
     let verdict = browser::check(browser, status, &response);
     let outcome = decision.outcome();
     Exchange {
@@ -169,7 +190,7 @@ fn lines(headers: &engine::CorsHeaders<'_>) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{CorsError, PolicyInput};
+    use crate::PolicyInput;
 
     const LAB: &str = "http://localhost:8080";
 
@@ -313,6 +334,17 @@ mod tests {
             error(&w),
             Some(CorsError::HeaderDisallowedByPreflightResponse)
         );
+        assert_eq!(w.blames_one_of(), ["x-a", "x-b"]);
+        // A refused origin: Chromium blames no header at all.
+        let w = walk_of(
+            &strict,
+            "https://evil.example",
+            "GET",
+            &headers,
+            CredentialsMode::Omit,
+        );
+        assert_eq!(w.refused_headers, ["x-a", "x-b"]);
+        assert!(w.blames_one_of().is_empty());
     }
 
     #[test]
