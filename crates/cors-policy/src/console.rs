@@ -18,7 +18,9 @@
 //! the verdict's parameter, reads at most [`MAX_MESSAGES`] messages, and treats a reason it does
 //! not know as unknown rather than guessing.
 
-use crate::browser::{BrowserVerdict, CorsError, RequestKind, PREFLIGHT_PREFIX, REASON_TEXTS};
+use crate::browser::{
+    BrowserVerdict, CorsError, CredentialsMode, RequestKind, PREFLIGHT_PREFIX, REASON_TEXTS,
+};
 use crate::engine::{ACAC, ACAH, ACAM, ACAO};
 
 /// Most messages read from one pasted text.
@@ -215,29 +217,47 @@ impl ConsoleMessage<'_> {
     /// What passes the check that failed (and the origin checks before it), for a reason the
     /// lab models.
     pub fn required_answer(&self) -> Option<RequiredAnswer> {
+        RequiredAnswer::for_verdict(self.origin, self.verdict.as_ref()?, None)
+    }
+}
+
+impl RequiredAnswer {
+    /// What passes the check `verdict` failed, for a request from `origin`. `credentials` is
+    /// the request's mode when known; when `None`, the verdict tells only whether it was
+    /// `include` by the credentials checks that fail. `None` for a pass.
+    pub fn for_verdict(
+        origin: &str,
+        verdict: &BrowserVerdict,
+        credentials: Option<CredentialsMode>,
+    ) -> Option<RequiredAnswer> {
         use CorsError::*;
         use Requirement::*;
-        let kind = self.kind()?;
-        let Some(BrowserVerdict::Blocked {
+        let BrowserVerdict::Blocked {
             error,
             failed_parameter,
-        }) = &self.verdict
+        } = verdict
         else {
             return None;
         };
-        let credentialed = matches!(
-            error,
-            WildcardOriginNotAllowed
-                | InvalidAllowCredentials
-                | PreflightWildcardOriginNotAllowed
-                | PreflightInvalidAllowCredentials
-        );
+        let kind = if error.is_preflight() {
+            RequestKind::Preflight
+        } else {
+            RequestKind::Actual
+        };
+        let credentialed = credentials == Some(CredentialsMode::Include)
+            || matches!(
+                error,
+                WildcardOriginNotAllowed
+                    | InvalidAllowCredentials
+                    | PreflightWildcardOriginNotAllowed
+                    | PreflightInvalidAllowCredentials
+            );
         let mut requirements = Vec::with_capacity(3);
         if kind == RequestKind::Preflight {
             requirements.push(OkStatus);
         }
         // The exact origin passes with and without credentials; `*` only without.
-        requirements.push(Line(ACAO, self.origin.to_string()));
+        requirements.push(Line(ACAO, origin.to_string()));
         if credentialed {
             requirements.push(Line(ACAC, "true".to_string()));
         }

@@ -32,8 +32,11 @@
 //! | [`console`] | Chromium's console message of a blocked request, read back |
 //! | [`fetch`] | what a script's request puts on the wire, and whether a preflight goes first |
 //! | [`walkthrough`] | one request walked through a policy on paper: sent, answered, judged |
+//! | [`transcript`] | a server's answer as curl prints it (`-i`, `-v`), read back |
+//! | [`answer`] | a server's answer judged as Chromium would, with what it must carry to pass |
 //! | `wire` | (feature `http`) the engine's header lines as `http` types; its request headers read from a `HeaderMap` |
 
+pub mod answer;
 pub mod browser;
 pub mod config;
 pub mod console;
@@ -45,6 +48,7 @@ pub mod misconfig;
 pub mod origin;
 pub mod pattern;
 pub mod policy;
+pub mod transcript;
 pub mod walkthrough;
 #[cfg(feature = "http")]
 pub mod wire;
