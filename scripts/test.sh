@@ -5,7 +5,7 @@
 #   scripts/test.sh -p cors-policy   # extra arguments go to `cargo test`
 #
 # The browser tests drive a real headless Chromium (Debian's `chromium` package). When no
-# Chromium is found this script installs it with apt-get (as root, or through sudo).
+# Chromium (or no curl) is found this script installs it with apt-get (as root, or through sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,12 +15,16 @@ have_chromium() {
     || command -v google-chrome >/dev/null 2>&1
 }
 
-if ! have_chromium; then
-  echo "scripts/test.sh: Chromium is missing; installing Debian's chromium package" >&2
+# `cors-check`'s tests judge what real curl printed (Debian's `curl` package).
+missing=()
+have_chromium || missing+=(chromium fonts-dejavu-core)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "scripts/test.sh: installing what the tests need from Debian: ${missing[*]}" >&2
   if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -q
-  $sudo apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
 cargo test --workspace "$@"

@@ -101,13 +101,14 @@ impl fmt::Display for AnswerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             AnswerError::NoOrigin => {
-                "the origin of the page is unknown: curl sent no Origin line; give the origin, \
-                 and add -H 'Origin: https://your.app' to curl so the server answers as it \
-                 answers a browser"
+                "the page's origin is unknown: the text shows no request line 'Origin: …' \
+                 (curl -i does not show the request, curl -v does); give the origin, and send \
+                 -H 'Origin: https://your.app' with curl so the server answers as it answers a \
+                 browser"
             }
             AnswerError::NoMethod => {
-                "the preflight's method is unknown: curl sent no \
-                 Access-Control-Request-Method line; give the method of the request itself"
+                "the preflight's method is unknown: the text shows no request line \
+                 'Access-Control-Request-Method: …'; give the method of the request itself"
             }
         })
     }
