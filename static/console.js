@@ -178,7 +178,9 @@ function checkWithCurl(m) {
     m.stage === 'preflight' && m.cors_error !== 'MethodDisallowedByPreflightResponse'
       ? h('p', { class: 'small muted' }, 'Put the request’s real method in place of PUT: the message does not name it. DevTools’ preflight row shows it.')
       : null,
-    h('p', { class: 'small muted' }, 'curl never enforces CORS: it shows the Access-Control-* lines the browser judged.'));
+    h('p', { class: 'small muted' }, 'curl never enforces CORS: it shows the Access-Control-* lines the browser judged.'),
+    h('p', { class: 'small' }, 'To have them judged as Chromium would, with what is still missing, run it verbose and pipe it to the lab’s ', h('code', {}, 'cors-check'), ' (in this repository; see the README):'),
+    h('pre', {}, h('code', {}, `${cmd.replace(/^curl -i /, 'curl -sv ')} 2>&1 | cargo run -q -p api-server --bin cors-check --${m.required && m.required.credentialed ? ' --credentials' : ''}`)));
 }
 
 function title(name) {

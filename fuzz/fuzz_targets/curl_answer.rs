@@ -1,0 +1,61 @@
+//! Reading curl's output (`cors_policy::transcript`) and judging the answer in it
+//! (`cors_policy::answer`), from arbitrary pasted text.
+//!
+//! Invariants: no panic; a text read has a final status (200–599) and token header names, and
+//! the answer written again as `curl -i` output reads back to the same status and lines; the
+//! judged answer's required lines exist exactly when it is blocked, name the judged origin in
+//! `Access-Control-Allow-Origin`, and ask for an ok status exactly for a preflight; a preflight
+//! passed with credentials given carries `Access-Control-Allow-Credentials: true`.
+#![no_main]
+
+use cors_policy::answer::{check, Request};
+use cors_policy::browser::{CredentialsMode, RequestKind};
+use cors_policy::console::Requirement;
+use cors_policy::engine::{ACAC, ACAO};
+use cors_policy::method::is_token;
+use cors_policy::transcript::read;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|input: (bool, bool, &str)| {
+    let (preflight, credentialed, text) = input;
+    let Ok(transcript) = read(text) else {
+        return;
+    };
+    let response = &transcript.response;
+    assert!((200..600).contains(&response.status));
+    assert!(response.headers.iter().all(|(n, _)| is_token(n)));
+
+    let mut again = format!("HTTP/1.1 {}\r\n", response.status);
+    for (name, value) in &response.headers {
+        again += &format!("{name}: {value}\r\n");
+    }
+    let reread = read(&(again + "\r\n")).expect("an answer written as curl -i reads back");
+    assert_eq!(&reread.response, response);
+    assert_eq!(reread.request, None);
+
+    let credentials = match credentialed {
+        true => CredentialsMode::Include,
+        false => CredentialsMode::Omit,
+    };
+    let given = Request {
+        preflight,
+        origin: Some("https://app.example.com"),
+        method: Some("PUT"),
+        request_headers: Some("x-token"),
+        credentials: Some(credentials),
+    };
+    let judged = check(&transcript, &given).expect("origin and method are given");
+    assert_eq!(judged.required.is_some(), !judged.verdict.is_pass());
+    if let Some(required) = &judged.required {
+        assert!(required
+            .requirements
+            .contains(&Requirement::Line(ACAO, judged.origin.clone())));
+        assert_eq!(
+            required.requirements.contains(&Requirement::OkStatus),
+            required.kind == RequestKind::Preflight
+        );
+        assert_eq!(required.kind, judged.kind);
+    } else if credentialed {
+        assert_eq!(response.header(ACAC).as_deref(), Some("true"));
+    }
+});
