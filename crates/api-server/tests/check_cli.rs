@@ -6,32 +6,14 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use cors_policy::PolicyInput;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+mod support;
 
-const LAB: &str = "http://localhost:8080";
+use support::{start_api, LAB};
 
-/// The API under `preset`, until the token is dropped.
-async fn start(preset: &str) -> (String, tokio_util::sync::DropGuard) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let mut errors = Vec::new();
-    let config = api_server::cli::api_config(
-        PolicyInput::from_pairs(&[("CORS_PRESET", preset)]),
-        &base,
-        "http://127.0.0.1:1",
-        LAB,
-        &mut errors,
-    )
-    .unwrap_or_else(|| panic!("{errors:?}"));
-    let stop = CancellationToken::new();
-    tokio::spawn(api_server::run(
-        listener,
-        config,
-        stop.clone().cancelled_owned(),
-    ));
-    (base, stop.drop_guard())
+/// The API under `preset`, until the guard is dropped.
+async fn start(preset: &str) -> (String, support::RunningApi) {
+    let api = start_api(&[("CORS_PRESET", preset)]).await;
+    (api.base.clone(), api)
 }
 
 /// What curl printed (standard output and error together), for `args`.

@@ -3,43 +3,15 @@
 
 use std::time::Duration;
 
-use cors_policy::PolicyInput;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio_util::sync::CancellationToken;
+use tokio::net::TcpStream;
 
-const LAB: &str = "http://localhost:8080";
+mod support;
 
-struct Api {
-    addr: std::net::SocketAddr,
-    stop: CancellationToken,
-}
-
-impl Drop for Api {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
-}
+use support::{start_api, RunningApi as Api, LAB};
 
 async fn start() -> Api {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut errors = Vec::new();
-    let config = api_server::cli::api_config(
-        PolicyInput::default(),
-        &format!("http://{addr}"),
-        "http://127.0.0.1:1",
-        LAB,
-        &mut errors,
-    )
-    .unwrap();
-    let stop = CancellationToken::new();
-    tokio::spawn(api_server::run(
-        listener,
-        config,
-        stop.clone().cancelled_owned(),
-    ));
-    Api { addr, stop }
+    start_api(&[]).await
 }
 
 /// Sends raw bytes on a fresh connection and returns the status code of the answer (None when

@@ -1,52 +1,34 @@
 //! The API over real HTTP on an ephemeral loopback port: preflights, actual requests, the
 //! journal and the lab routes.
 
-use cors_policy::PolicyInput;
 use futures::StreamExt;
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 
-const LAB: &str = "http://localhost:8080";
+mod support;
+
+use support::{start_api, RunningApi, LAB};
+
 const OTHER: &str = "http://127.0.0.1:8081";
 
 struct Api {
     base: String,
     client: Client,
-    stop: CancellationToken,
-}
-
-impl Drop for Api {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
+    _running: RunningApi,
 }
 
 async fn start(vars: &[(&str, &str)]) -> Api {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let mut errors = Vec::new();
-    let config = api_server::cli::api_config(
-        PolicyInput::from_pairs(vars),
-        &base,
-        "http://127.0.0.1:1",
-        LAB,
-        &mut errors,
-    )
-    .unwrap_or_else(|| panic!("{errors:?}"));
-    let stop = CancellationToken::new();
-    tokio::spawn(api_server::run(
-        listener,
-        config,
-        stop.clone().cancelled_owned(),
-    ));
+    let running = start_api(vars).await;
     let client = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    Api { base, client, stop }
+    Api {
+        base: running.base.clone(),
+        client,
+        _running: running,
+    }
 }
 
 impl Api {

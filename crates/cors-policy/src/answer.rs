@@ -205,9 +205,10 @@ pub fn check(transcript: &Transcript, given: &Request<'_>) -> Result<AnswerCheck
                 ..request
             };
             if !browser::check(&with, response.status, &response.headers).is_pass() {
-                let mut lines = vec![(ACAO, origin.to_string())];
-                lines.push((ACAC, "true".to_string()));
-                notes.push(Note::WithCredentialsNeeds(lines));
+                notes.push(Note::WithCredentialsNeeds(vec![
+                    (ACAO, origin.to_string()),
+                    (ACAC, "true".to_string()),
+                ]));
             }
         }
     }

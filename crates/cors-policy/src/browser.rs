@@ -303,7 +303,10 @@ pub(crate) const REASON_TEXTS: [ReasonText; 12] =
     };
 
 /// All values of a response header, joined with `, ` as a browser's header map does.
-fn header<N: AsRef<str>, V: AsRef<str>>(headers: &[(N, V)], name: &str) -> Option<String> {
+pub(crate) fn header<N: AsRef<str>, V: AsRef<str>>(
+    headers: &[(N, V)],
+    name: &str,
+) -> Option<String> {
     let mut values = headers
         .iter()
         .filter(|(n, _)| n.as_ref().eq_ignore_ascii_case(name))

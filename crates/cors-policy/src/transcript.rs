@@ -15,6 +15,7 @@
 
 use std::fmt;
 
+use crate::browser;
 use crate::method::is_token;
 
 /// A header line as curl printed it: the name as written, the value without surrounding
@@ -48,24 +49,15 @@ pub struct Transcript {
 impl RequestHead {
     /// All values of a request header, joined with `, `; `None` when absent.
     pub fn header(&self, name: &str) -> Option<String> {
-        joined(&self.headers, name)
+        browser::header(&self.headers, name)
     }
 }
 
 impl ResponseHead {
     /// All values of a response header, joined with `, `; `None` when absent.
     pub fn header(&self, name: &str) -> Option<String> {
-        joined(&self.headers, name)
+        browser::header(&self.headers, name)
     }
-}
-
-fn joined(headers: &[HeaderLine], name: &str) -> Option<String> {
-    let values: Vec<&str> = headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-        .collect();
-    (!values.is_empty()).then(|| values.join(", "))
 }
 
 /// Why a text could not be read. Lines count from 1.

@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cors_policy::browser::{BrowserVerdict, RequestKind};
-use cors_policy::console::{read_all, ConsoleMessage, Requirement};
+use cors_policy::console::{read_all, ConsoleMessage, RequiredAnswer, Requirement};
 use serde::{Deserialize, Serialize};
 
 /// Longest text read, in bytes: a console pasted whole is a few kilobytes.
@@ -56,15 +56,16 @@ struct Read<'a> {
     required: Option<Required>,
 }
 
+/// What the answer must carry; also the answer checker's ([`crate::check`]).
 #[derive(Serialize)]
-struct Required {
+pub(crate) struct Required {
     credentialed: bool,
     requirements: Vec<RequirementView>,
 }
 
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-enum RequirementView {
+pub(crate) enum RequirementView {
     OkStatus,
     Line { name: &'static str, value: String },
     InList { name: &'static str, value: String },
@@ -79,6 +80,23 @@ impl From<Requirement> for RequirementView {
             Requirement::InList(name, value) => RequirementView::InList { name, value },
             Requirement::ValidList(name) => RequirementView::ValidList { name },
         }
+    }
+}
+
+impl From<RequiredAnswer> for Required {
+    fn from(a: RequiredAnswer) -> Self {
+        Required {
+            credentialed: a.credentialed,
+            requirements: a.requirements.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// `preflight` or `actual`, as the page names the response a check is on.
+pub(crate) fn stage(kind: RequestKind) -> &'static str {
+    match kind {
+        RequestKind::Preflight => "preflight",
+        RequestKind::Actual => "actual",
     }
 }
 
@@ -101,14 +119,8 @@ fn view<'a>(message: &'a ConsoleMessage<'a>) -> Read<'a> {
         reason: message.reason,
         cors_error,
         failed_parameter,
-        stage: message.kind().map(|k| match k {
-            RequestKind::Preflight => "preflight",
-            RequestKind::Actual => "actual",
-        }),
-        required: message.required_answer().map(|a| Required {
-            credentialed: a.credentialed,
-            requirements: a.requirements.into_iter().map(Into::into).collect(),
-        }),
+        stage: message.kind().map(stage),
+        required: message.required_answer().map(Required::from),
     }
 }
 

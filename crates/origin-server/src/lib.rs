@@ -10,15 +10,18 @@
 //!
 //! * [`page`] — the page itself, rendered from `templates/index.html` with askama;
 //! * [`assets`] — the files of `static/`, embedded in the binary so it runs from any folder;
-//! * [`explain`] — reads a console message pasted from the learner's own app.
+//! * [`explain`] — reads a console message pasted from the learner's own app;
+//! * [`check`] — judges an answer of the learner's own server, pasted as curl printed it.
 
 pub mod assets;
+pub mod check;
 pub mod explain;
 pub mod page;
 
 use std::future::Future;
 
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use axum::Router;
 use clap::{Parser, ValueEnum};
 use cors_policy::{ConfigError, ConfigErrors};
@@ -64,13 +67,17 @@ impl OriginConfig {
     }
 }
 
-/// The page, its assets, the console-message explainer and a health check.
+/// The page, its assets, the console-message explainer, the answer checker and a health check.
 pub fn app(config: OriginConfig) -> Router {
     Router::new()
         .route("/", get(page::index))
         .route("/scenarios.json", get(assets::scenarios))
         .route("/static/{*path}", get(assets::file))
         .route("/_lab/explain", get(explain::explain))
+        .route(
+            "/_lab/check-answer",
+            post(check::check_answer).layer(DefaultBodyLimit::max(check::MAX_BODY_LEN)),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .with_state(std::sync::Arc::new(config))
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -1,6 +1,8 @@
-//! `GET /_lab/explain` over HTTP, on an ephemeral port: a pasted console message comes back as
-//! the request, the failed check and the required answer; missing or oversized text gets a 4xx,
-//! bytes that are not UTF-8 are read lossily, and the server keeps serving.
+//! `GET /_lab/explain` and `POST /_lab/check-answer` over HTTP, on an ephemeral port: a pasted
+//! console message comes back as the request, the failed check and the required answer; pasted
+//! curl output comes back as Chromium's verdict on that answer, with where each part of the
+//! request came from. Missing, oversized or malformed input gets a 4xx, bytes that are not UTF-8
+//! are read lossily, and the server keeps serving.
 
 use origin_server::explain::MAX_MESSAGE_LEN;
 use origin_server::{OriginConfig, Role};
@@ -39,6 +41,16 @@ impl Server {
         let response = reqwest::Client::new()
             .get(format!("{}/_lab/explain", self.url))
             .query(&[("message", message)])
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    async fn check(&self, form: &Value) -> (u16, String) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/_lab/check-answer", self.url))
+            .json(form)
             .send()
             .await
             .unwrap();
@@ -137,4 +149,193 @@ async fn missing_and_oversized_text_gets_a_4xx_broken_bytes_are_read_lossily_and
     assert_eq!(broken.0, 200, "{}", broken.1);
     assert!(broken.1.contains("not Chromium's shape"), "{}", broken.1);
     assert_eq!(after, 200, "{body}");
+}
+
+/// What `curl -sv -X OPTIONS … 2>&1` prints for a preflight whose answer leaves out `x-token`.
+const CURL_V_PREFLIGHT: &str = "\
+*   Trying 127.0.0.1:8443...
+* Connected to api.example.com (127.0.0.1) port 8443
+> OPTIONS /orders HTTP/1.1
+> Host: api.example.com
+> User-Agent: curl/8.14.1
+> Accept: */*
+> Origin: https://shop.example.com
+> Access-Control-Request-Method: PUT
+> Access-Control-Request-Headers: content-type,x-token
+>
+< HTTP/1.1 204 No Content
+< Access-Control-Allow-Origin: https://shop.example.com
+< Access-Control-Allow-Methods: GET, PUT
+< Access-Control-Allow-Headers: content-type
+<
+* Connection #0 to host api.example.com left intact
+";
+
+#[tokio::test]
+async fn pasted_curl_output_comes_back_as_chromiums_verdict_on_the_answer() {
+    let server = start().await;
+    let (status, body) = server
+        .check(&serde_json::json!({ "text": CURL_V_PREFLIGHT, "origin": "https://other.example" }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let c: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(c["passes"], false, "{c}");
+    assert_eq!(c["cors_error"], "HeaderDisallowedByPreflightResponse");
+    assert_eq!(c["failed_parameter"], "x-token");
+    assert_eq!(c["stage"], "preflight");
+    assert_eq!(c["stage_from"], "curl");
+    // curl's own Origin line wins over the form's.
+    assert_eq!(c["origin"], "https://shop.example.com");
+    assert_eq!(c["origin_from"], "curl");
+    assert_eq!(c["method"], "PUT");
+    assert_eq!(c["request_headers"], "content-type,x-token");
+    assert_eq!(c["credentials"], "omit");
+    assert_eq!(c["credentials_from"], "default");
+    assert_eq!(
+        c["reason"],
+        "Request header field x-token is not allowed by Access-Control-Allow-Headers in preflight response."
+    );
+    let requirements = c["required"]["requirements"].as_array().unwrap();
+    assert!(
+        requirements.contains(&serde_json::json!({
+            "kind": "in_list", "name": "access-control-allow-headers", "value": "x-token"
+        })),
+        "{c}"
+    );
+    assert!(c["notes"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!({ "kind": "vary_origin_missing" })));
+
+    // curl -i shows no request: the form gives it. `*` with credentials fails.
+    let (status, body) = server
+        .check(&serde_json::json!({
+            "text": "HTTP/2 204\r\naccess-control-allow-origin: *\r\naccess-control-allow-methods: DELETE\r\n\r\n",
+            "origin": " https://shop.example.com ",
+            "preflight": true,
+            "method": "DELETE",
+            "request_headers": "",
+            "credentials": "include",
+        }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let c: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(c["cors_error"], "PreflightWildcardOriginNotAllowed", "{c}");
+    assert_eq!(
+        (&c["origin"], &c["origin_from"], &c["method_from"]),
+        (
+            &"https://shop.example.com".into(),
+            &"form".into(),
+            &"form".into()
+        )
+    );
+    assert_eq!(
+        c["request_headers"],
+        Value::Null,
+        "a blank field is not given"
+    );
+    assert_eq!(
+        (&c["credentials"], &c["credentials_from"]),
+        (&"include".into(), &"form".into())
+    );
+    assert_eq!(c["required"]["credentialed"], true);
+
+    // The same answer passes without credentials; the notes say what comes next.
+    let (_, body) = server
+        .check(&serde_json::json!({
+            "text": "HTTP/2 204\r\naccess-control-allow-origin: *\r\naccess-control-allow-methods: DELETE\r\n\r\n",
+            "origin": "https://shop.example.com",
+            "preflight": true,
+            "method": "DELETE",
+        }))
+        .await;
+    let c: Value = serde_json::from_str(&body).unwrap();
+    server.stop().await;
+    assert_eq!(
+        (&c["passes"], &c["cors_error"]),
+        (&true.into(), &Value::Null),
+        "{c}"
+    );
+    assert_eq!(c["required"], Value::Null);
+    let kinds: Vec<&str> = c["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["actual_needs", "with_credentials_needs"], "{c}");
+    assert_eq!(
+        c["notes"][1]["lines"],
+        serde_json::json!([
+            { "name": "access-control-allow-origin", "value": "https://shop.example.com" },
+            { "name": "access-control-allow-credentials", "value": "true" },
+        ])
+    );
+}
+
+#[tokio::test]
+async fn bad_check_requests_get_a_4xx_that_says_why_and_the_server_keeps_serving() {
+    let server = start().await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/_lab/check-answer", server.url);
+    let not_json = client
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body("HTTP/1.1 200 OK\r\n\r\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        not_json.status(),
+        415,
+        "a simple cross-origin POST is not read"
+    );
+    let broken = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"text\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(broken.status(), 400);
+    let no_text = server
+        .check(&serde_json::json!({ "origin": "https://a.example" }))
+        .await;
+    assert_eq!(no_text.0, 422, "{no_text:?}");
+    assert!(no_text.1.contains("text"), "{no_text:?}");
+    let huge = server
+        .check(&serde_json::json!({ "text": "x".repeat(origin_server::check::MAX_BODY_LEN) }))
+        .await;
+    assert_eq!(huge.0, 413, "{huge:?}");
+    let (status, body) = server
+        .check(&serde_json::json!({ "text": "curl: (7) Failed to connect to localhost port 1" }))
+        .await;
+    assert_eq!(status, 422);
+    assert!(body.contains("curl's output could not be read"), "{body}");
+    assert!(body.contains("HTTP/"), "it says what it looks for: {body}");
+    let (status, body) = server
+        .check(&serde_json::json!({ "text": "HTTP/1.1 204\r\n\r\n", "preflight": true }))
+        .await;
+    assert_eq!(status, 422);
+    assert!(body.contains("origin is unknown"), "{body}");
+    let (status, body) = server
+        .check(&serde_json::json!({
+            "text": "HTTP/1.1 204\r\n\r\n", "preflight": true, "origin": "https://a.example",
+        }))
+        .await;
+    assert_eq!(status, 422);
+    assert!(body.contains("method is unknown"), "{body}");
+    let (status, body) = server
+        .check(&serde_json::json!({ "text": CURL_V_PREFLIGHT, "credentials": "sometimes" }))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("include"),
+        "it names what is accepted: {body}"
+    );
+    let (status, _) = server
+        .check(&serde_json::json!({ "text": CURL_V_PREFLIGHT }))
+        .await;
+    server.stop().await;
+    assert_eq!(status, 200, "a good request right after");
 }
