@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Screenshots of the lab page for the README: docs/screenshot-light.png and docs/screenshot-dark.png,
-# docs/screenshot-explain.png (the "Explain an error" section with its example explained) and
+# docs/screenshot-explain.png (the "Explain an error" section with its example explained),
+# docs/screenshot-check.png ("Check your own server's answer" with its example checked, dark) and
 # docs/screenshot-walk.png ("Try a request": the form's request walked, then sent for real).
 #
 # Starts the lab (target/debug/cors-lab when built, else `cargo run`), opens the trusted page in
@@ -200,6 +201,11 @@ try:
         ("document.getElementById('explain-example').click(); document.getElementById('explain-submit').click(); true",
          "document.getElementById('explain-result')?.dataset.state === 'done'"),
         ("document.querySelector('#explain-result details')?.setAttribute('open', ''); true", "true"),
+    ])
+    # The answer checker: its example (curl -sv of a preflight), checked, in dark mode.
+    section_shot("check", "check", "dark", [
+        ("document.getElementById('check-example').click(); document.getElementById('check-submit').click(); true",
+         "document.getElementById('check-result')?.dataset.state === 'done'"),
     ])
     # A walk: the form's credentialed PUT with JSON, walked, then sent for real from the page.
     section_shot("walk", "walk", "light", [

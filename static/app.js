@@ -13,6 +13,7 @@ import { renderCard, markRunning, showResult, updateCardForPolicy, shareHash } f
 import { PolicyPanel } from './policy.js';
 import { renderWorkflow } from './workflow.js';
 import { setUpConsoleExplainer } from './console.js';
+import { setUpAnswerCheck } from './check.js';
 import { setUpWalkthrough } from './walkthrough.js';
 
 function readContext(body) {
@@ -137,6 +138,7 @@ async function main() {
   markOwnLink(ctx);
   showRoleNote(ctx);
   setUpConsoleExplainer();
+  setUpAnswerCheck();
   const walkPolicyChanged = setUpWalkthrough(ctx);
 
   let scenarios = [];

@@ -5,7 +5,7 @@
 // `#explain=<text>` at the end of the page's address explains that text when the page opens:
 // a link a teacher can hand out with a student's error in it.
 
-import { h, fill, shellQuote as quote, wordBreaks } from './dom.js';
+import { h, fill, headerCase, shellQuote as quote, wordBreaks } from './dom.js';
 import { explain } from './explain.js';
 import { originDifference } from './workflow.js';
 
@@ -111,7 +111,7 @@ function renderMessage(m, lab) {
     request,
     h('p', { class: 'explain__what' }, e.what, m.failed_parameter ? [' Chromium names ', h('code', {}, m.failed_parameter), '.'] : null),
     h('p', { class: 'small' }, e.stageNote),
-    required(m),
+    requiredAnswer(m.required, { stage: m.stage, url: m.url, origin: m.origin }),
     checkWithCurl(m),
     reproduce(m.cors_error, lab));
 }
@@ -129,41 +129,51 @@ function reproduce(corsError, lab) {
     ` under the ${where.preset} preset, from the ${where.page} page. Chromium fails the same check there, and the lab shows the requests and answers it judged.`);
 }
 
-/** What the server's answer must carry, from the message's required answer. */
-function required(m) {
-  const r = m.required;
-  const which = m.stage === 'preflight'
-    ? ['its answer to the preflight (', h('code', {}, `OPTIONS ${m.url}`), ')']
+/**
+ * What the server's answer must carry: `r` is a required answer ({ credentialed, requirements })
+ * for the response of `stage` to a request from `origin` (to `url`, when known). `unsaid` says
+ * whose silence leaves the credentials mode open ("the message does not say"), `again` what to do
+ * after a fix.
+ * Also used by check.js, for an answer pasted as curl printed it.
+ */
+export function requiredAnswer(r, { stage, url = null, origin, unsaid = 'the message does not say whether it does', again = 'paste the new line again' }) {
+  const which = stage === 'preflight'
+    ? ['its answer to the preflight', url ? [' (', h('code', {}, `OPTIONS ${url}`), ')'] : null]
     : ['its response to the request itself'];
-  const items = r.requirements.map((req) => {
-    switch (req.kind) {
-      case 'ok_status':
-        return h('li', {}, 'an ok status (', h('code', {}, '204'), ' or ', h('code', {}, '200'), '), not a redirect or an error: a preflight is answered by the server itself, before any login or routing that could refuse it;');
-      case 'line':
-        return h('li', {}, h('code', { class: 'explain__line' }, `${title(req.name)}: ${req.value}`), ' — the only line of that name;');
-      case 'in_list':
-        return h('li', {}, h('code', { class: 'explain__line' }, `${title(req.name)}: ${req.value}`), ` — ${req.value} in the list, beside what it already allows (a list of names, or a second line);`);
-      case 'valid_list':
-        return h('li', {}, h('code', {}, title(req.name)), ' as a plain comma-separated list of names (', h('code', {}, 'GET, PUT'), ' or ', h('code', {}, 'content-type, x-token'), '), nothing else;');
-      default:
-        return null;
-    }
-  });
+  // `carried` (answers pasted as curl printed them): the answer has it already.
+  const has = (req) => (req.carried ? h('span', { class: 'check__carried' }, ' ✓ it has this already') : null);
+  const items = r.requirements.map((req) => h('li', { class: req.carried ? 'is-carried' : '' }, requirement(req), has(req)));
   const notes = [];
   if (!r.credentialed) {
-    notes.push(h('li', {}, 'if the request sends cookies or HTTP authentication (', h('code', {}, "credentials: 'include'"), ', ', h('code', {}, 'withCredentials'), '), also ', h('code', { class: 'explain__line' }, 'Access-Control-Allow-Credentials: true'), ' — the message does not say whether it does.'));
+    notes.push(h('li', {}, 'if the request sends cookies or HTTP authentication (', h('code', {}, "credentials: 'include'"), ', ', h('code', {}, 'withCredentials'), '), also ', h('code', { class: 'explain__line' }, 'Access-Control-Allow-Credentials: true'), ` — ${unsaid}.`));
   }
   notes.push(h('li', {}, h('code', {}, 'Vary: Origin'), ' whenever the server picks Access-Control-Allow-Origin by the request’s origin, so that no cache serves one origin’s answer to another.'));
   return h('div', { class: 'explain__required' },
     h('h4', {}, 'What the server must answer'),
-    h('p', {}, 'For this check to pass, the server at ', h('code', {}, originOf(m.url)), ' must send, in ', which, ':'),
+    h('p', {}, 'For this check to pass, the server', url ? [' at ', h('code', {}, originOf(url))] : null, ' must send, in ', which, ':'),
     h('ul', { class: 'explain__requirements' }, items),
     h('p', { class: 'small' }, 'Also:'),
     h('ul', { class: 'small' }, notes),
-    m.origin === 'null'
+    origin === 'null'
       ? h('p', { class: 'explain__warn' }, 'The origin is ', h('code', {}, 'null'), ': the page is a sandboxed iframe, a file:// page, or the request crossed origins in a redirect. Allowing ', h('code', {}, 'null'), ' lets every such page in; serve the page from a real origin instead.')
       : null,
-    h('p', { class: 'small muted' }, 'Fix one check and Chromium may name the next one (it stops at the first that fails): paste the new line again.'));
+    h('p', { class: 'small muted' }, `Fix one check and Chromium may name the next one (it stops at the first that fails): ${again}.`));
+}
+
+/** One requirement of a required answer, as the text of its list item. */
+function requirement(req) {
+  switch (req.kind) {
+    case 'ok_status':
+      return ['an ok status (', h('code', {}, '204'), ' or ', h('code', {}, '200'), '), not a redirect or an error: a preflight is answered by the server itself, before any login or routing that could refuse it;'];
+    case 'line':
+      return [h('code', { class: 'explain__line' }, `${headerCase(req.name)}: ${req.value}`), ' — the only line of that name;'];
+    case 'in_list':
+      return [h('code', { class: 'explain__line' }, `${headerCase(req.name)}: ${req.value}`), ` — ${req.value} in the list, beside what it already allows (a list of names, or a second line);`];
+    case 'valid_list':
+      return [h('code', {}, headerCase(req.name)), ' as a plain comma-separated list of names (', h('code', {}, 'GET, PUT'), ' or ', h('code', {}, 'content-type, x-token'), '), nothing else;'];
+    default:
+      return null;
+  }
 }
 
 function checkWithCurl(m) {
@@ -180,11 +190,8 @@ function checkWithCurl(m) {
       : null,
     h('p', { class: 'small muted' }, 'curl never enforces CORS: it shows the Access-Control-* lines the browser judged.'),
     h('p', { class: 'small' }, 'To have them judged as Chromium would, with what is still missing, run it verbose and pipe it to the lab’s ', h('code', {}, 'cors-check'), ' (in this repository; see the README):'),
-    h('pre', {}, h('code', {}, `${cmd.replace(/^curl -i /, 'curl -sv ')} 2>&1 | cargo run -q -p api-server --bin cors-check --${m.required && m.required.credentialed ? ' --credentials' : ''}`)));
-}
-
-function title(name) {
-  return String(name).split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('-');
+    h('pre', {}, h('code', {}, `${cmd.replace(/^curl -i /, 'curl -sv ')} 2>&1 | cargo run -q -p api-server --bin cors-check --${m.required && m.required.credentialed ? ' --credentials' : ''}`)),
+    h('p', { class: 'small' }, 'Or paste what the verbose command prints into ', h('a', { href: '#check' }, 'Check your own server’s answer'), ', on this page.'));
 }
 
 function originOf(url) {

@@ -70,6 +70,11 @@ export function isCorsHeader(name) {
   return n === 'origin' || n === 'vary' || n.startsWith('access-control-');
 }
 
+/** A header name as the specs write it: `access-control-allow-origin` → `Access-Control-Allow-Origin`. */
+export function headerCase(name) {
+  return String(name).split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('-');
+}
+
 /** `s` as one shell word, in single quotes (for the curl commands the page shows). */
 export function shellQuote(s) {
   return `'${String(s).replaceAll("'", "'\\''")}'`;

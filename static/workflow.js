@@ -2,7 +2,7 @@
 // origin server, the browser, the API server — and the six steps. With a run, the steps that
 // happened light up and carry the real headers from the journal; skipped steps say why.
 
-import { h, headerValue, formatClock } from './dom.js';
+import { h, headerCase, headerValue, formatClock } from './dom.js';
 import { runnerOf, requestOrigin } from './runner.js';
 
 // The lanes, left to right: the browser sits between the two servers it talks to.
@@ -146,7 +146,7 @@ const CORS_ANSWER = [
 function corsAnswerLines(entry, { includeVary = false } = {}) {
   const pairs = (entry.cors_response ?? []).filter(([k]) => CORS_ANSWER.includes(String(k).toLowerCase()));
   const names = new Set(pairs.map(([k]) => String(k).toLowerCase()));
-  const shown = [...names].map((n) => [cap(n), headerValue(pairs, n)]);
+  const shown = [...names].map((n) => [headerCase(n), headerValue(pairs, n)]);
   if (includeVary) {
     const vary = headerValue(entry.response, 'vary');
     if (vary) shown.push(['Vary', vary]);
@@ -154,9 +154,6 @@ function corsAnswerLines(entry, { includeVary = false } = {}) {
   return shown.length ? lines(shown) : para(h('span', { class: 'bad-text' }, 'No Access-Control-* header at all.'));
 }
 
-function cap(name) {
-  return String(name).split('-').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('-');
-}
 
 function roundSteps(round, i, total, { scenario, mode, isLast, result, hops }) {
   const sub = total <= 1 ? '' : hops ? (i === 0 ? 'hop 1' : `hop ${i + 1}, after the redirect`) : `request ${i + 1} of ${total}`;

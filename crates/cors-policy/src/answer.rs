@@ -15,9 +15,9 @@
 use std::fmt;
 
 use crate::browser::{self, BrowserRequest, BrowserVerdict, CredentialsMode, RequestKind};
-use crate::console::RequiredAnswer;
-use crate::engine::{ACAC, ACAO};
-use crate::transcript::Transcript;
+use crate::console::{RequiredAnswer, Requirement};
+use crate::engine::{ACAC, ACAM, ACAO};
+use crate::transcript::{ResponseHead, Transcript};
 
 const ACRM: &str = "access-control-request-method";
 const ACRH: &str = "access-control-request-headers";
@@ -229,6 +229,30 @@ pub fn check(transcript: &Transcript, given: &Request<'_>) -> Result<AnswerCheck
     })
 }
 
+/// Whether `response` already carries what `requirement` asks, so that the learner sees what
+/// is missing and not only what is needed: an ok status, the one line of that name with that
+/// value, the value among the list's elements (methods compare case-sensitively, header names
+/// not), a list that parses.
+pub fn carries(response: &ResponseHead, requirement: &Requirement) -> bool {
+    let list = |name: &str| browser::parse_list(response.header(name).as_deref());
+    match requirement {
+        Requirement::OkStatus => (200..300).contains(&response.status),
+        Requirement::Line(name, value) => response
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim())
+            .eq([value.as_str()]),
+        Requirement::InList(name, value) => list(name).is_some_and(|items| {
+            items.iter().any(|item| match *name == ACAM {
+                true => item == value,
+                false => item.eq_ignore_ascii_case(value),
+            })
+        }),
+        Requirement::ValidList(name) => list(name).is_some(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,10 +300,37 @@ mod tests {
             (CorsError::HeaderDisallowedByPreflightResponse, "x-token")
         );
         let required = c.required.unwrap();
-        assert!(required
-            .requirements
-            .contains(&Requirement::InList(crate::engine::ACAH, "x-token".into())));
+        let missing = Requirement::InList(crate::engine::ACAH, "x-token".into());
+        assert!(required.requirements.contains(&missing));
         assert!(!required.credentialed);
+        // What the answer has and what it lacks.
+        let has: Vec<(&Requirement, bool)> = required
+            .requirements
+            .iter()
+            .map(|r| (r, carries(&t.response, r)))
+            .collect();
+        assert_eq!(
+            has,
+            [
+                (&Requirement::OkStatus, true),
+                (&Requirement::Line(ACAO, APP.into()), true),
+                (&missing, false)
+            ]
+        );
+        let header_list = Requirement::InList(crate::engine::ACAH, "Content-Type".into());
+        assert!(carries(&t.response, &header_list), "names: any case");
+        assert!(carries(
+            &t.response,
+            &Requirement::InList(ACAM, "PUT".into())
+        ));
+        assert!(
+            !carries(&t.response, &Requirement::InList(ACAM, "put".into())),
+            "methods: case-sensitive"
+        );
+        assert!(!carries(
+            &t.response,
+            &Requirement::Line(ACAC, "true".into())
+        ));
         assert!(c.notes.contains(&Note::VaryOriginMissing));
     }
 

@@ -416,7 +416,7 @@ fn looks_like_url(text: &str) -> bool {
 }
 
 /// Parses a `#token` list; `None` when an element is not a token. Absent is an empty list.
-fn parse_list(value: Option<&str>) -> Option<Vec<String>> {
+pub(crate) fn parse_list(value: Option<&str>) -> Option<Vec<String>> {
     let Some(value) = value else {
         return Some(Vec::new());
     };

@@ -5,11 +5,11 @@
 //! curl's own `*` remarks and a body around it) reads back to the same status and header lines,
 //! and in `-v` form to the same request; the answer's verdict is Chromium's check of that
 //! response for the request curl's lines show; and it is blocked exactly when it has required
-//! lines to add.
+//! lines to add, at least one of which it does not carry yet.
 //!
 //! `PROPTEST_CASES=10000 cargo test -p cors-policy --test answer_properties` searches harder.
 
-use cors_policy::answer::{check, Request};
+use cors_policy::answer::{carries, check, Request};
 use cors_policy::browser::{self, BrowserRequest, CredentialsMode, RequestKind};
 use cors_policy::transcript::read;
 use proptest::prelude::*;
@@ -111,6 +111,14 @@ proptest! {
         );
         prop_assert_eq!(&judged.verdict, &expected);
         prop_assert_eq!(judged.required.is_some(), !expected.is_pass());
+        // A blocked answer lacks at least one of the lines it must carry: else the lab would
+        // say "add nothing" of an answer Chromium refuses.
+        if let Some(required) = &judged.required {
+            prop_assert!(
+                required.requirements.iter().any(|r| !carries(&verbose.response, r)),
+                "{:?} carries all of {:?}", verbose.response, required
+            );
+        }
 
         // The same answer from curl -i, the request given by flags, is judged the same.
         let by_flags = Request {

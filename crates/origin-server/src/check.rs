@@ -19,12 +19,12 @@ use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use cors_policy::answer::{check, AnswerCheck, Note, Request, Source};
+use cors_policy::answer::{carries, check, AnswerCheck, Note, Request, Source};
 use cors_policy::browser::{BrowserVerdict, CredentialsMode};
-use cors_policy::transcript::read;
+use cors_policy::transcript::{read, ResponseHead};
 use serde::{Deserialize, Serialize};
 
-use crate::explain::{stage, Required};
+use crate::explain::{stage, RequirementView};
 
 /// Largest body read, in bytes: a verbose curl run with its body is a few kilobytes.
 pub const MAX_BODY_LEN: usize = 64 * 1024;
@@ -72,8 +72,23 @@ struct CheckView {
     failed_parameter: Option<String>,
     /// Chromium's reason, the console line's text after "has been blocked by CORS policy: ".
     reason: Option<String>,
-    required: Option<Required>,
+    required: Option<RequiredView>,
     notes: Vec<NoteView>,
+}
+
+/// What the answer must carry, each requirement with whether it already does.
+#[derive(Serialize)]
+struct RequiredView {
+    credentialed: bool,
+    requirements: Vec<CheckedRequirement>,
+}
+
+#[derive(Serialize)]
+struct CheckedRequirement {
+    #[serde(flatten)]
+    requirement: RequirementView,
+    /// The pasted answer already carries it.
+    carried: bool,
 }
 
 #[derive(Serialize)]
@@ -121,7 +136,7 @@ fn note(n: &Note) -> NoteView {
     }
 }
 
-fn view(c: &AnswerCheck) -> CheckView {
+fn view(c: &AnswerCheck, response: &ResponseHead) -> CheckView {
     let (cors_error, failed_parameter) = match &c.verdict {
         BrowserVerdict::Blocked {
             error,
@@ -150,7 +165,17 @@ fn view(c: &AnswerCheck) -> CheckView {
         cors_error,
         failed_parameter,
         reason: c.verdict.reason(),
-        required: c.required.clone().map(Required::from),
+        required: c.required.as_ref().map(|r| RequiredView {
+            credentialed: r.credentialed,
+            requirements: r
+                .requirements
+                .iter()
+                .map(|req| CheckedRequirement {
+                    carried: carries(response, req),
+                    requirement: req.clone().into(),
+                })
+                .collect(),
+        }),
         notes: c.notes.iter().map(note).collect(),
     }
 }
@@ -186,7 +211,7 @@ pub async fn check_answer(form: Result<Json<CheckForm>, JsonRejection>) -> Respo
         Err(e) => return unprocessable(format!("curl's output could not be read: {e}")),
     };
     match check(&transcript, &given) {
-        Ok(c) => Json(view(&c)).into_response(),
+        Ok(c) => Json(view(&c, &transcript.response)).into_response(),
         Err(e) => unprocessable(format!("the answer cannot be judged yet: {e}")),
     }
 }

@@ -195,12 +195,16 @@ async fn pasted_curl_output_comes_back_as_chromiums_verdict_on_the_answer() {
         c["reason"],
         "Request header field x-token is not allowed by Access-Control-Allow-Headers in preflight response."
     );
-    let requirements = c["required"]["requirements"].as_array().unwrap();
-    assert!(
-        requirements.contains(&serde_json::json!({
-            "kind": "in_list", "name": "access-control-allow-headers", "value": "x-token"
-        })),
-        "{c}"
+    assert_eq!(
+        c["required"]["requirements"],
+        serde_json::json!([
+            { "kind": "ok_status", "carried": true },
+            { "kind": "line", "name": "access-control-allow-origin",
+              "value": "https://shop.example.com", "carried": true },
+            { "kind": "in_list", "name": "access-control-allow-headers", "value": "x-token",
+              "carried": false },
+        ]),
+        "each requirement, with whether the answer has it: {c}"
     );
     assert!(c["notes"]
         .as_array()

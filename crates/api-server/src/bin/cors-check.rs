@@ -18,10 +18,10 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use clap::Parser;
-use cors_policy::answer::{check, AnswerCheck, Note, Request, Source};
+use cors_policy::answer::{carries, check, AnswerCheck, Note, Request, Source};
 use cors_policy::browser::{BrowserVerdict, CredentialsMode, RequestKind};
 use cors_policy::console::{fetch_line, Requirement};
-use cors_policy::transcript::read;
+use cors_policy::transcript::{read, ResponseHead};
 
 /// Longest input read, in bytes: a verbose curl run with a body is a few kilobytes.
 const MAX_INPUT: u64 = 1024 * 1024;
@@ -81,7 +81,10 @@ fn main() -> ExitCode {
         false => Err(problems),
         true => read(&input)
             .map_err(|e| vec![format!("standard input: {e}")])
-            .and_then(|t| check(&t, &given).map_err(|e| vec![e.to_string()])),
+            .and_then(|t| {
+                let c = check(&t, &given).map_err(|e| vec![e.to_string()])?;
+                Ok((c, t.response))
+            }),
     };
     match result {
         Err(problems) => {
@@ -91,8 +94,8 @@ fn main() -> ExitCode {
             }
             ExitCode::from(2)
         }
-        Ok(c) => {
-            print!("{}", report(&c, args.url.as_deref()));
+        Ok((c, response)) => {
+            print!("{}", report(&c, &response, args.url.as_deref()));
             match c.verdict.is_pass() {
                 true => ExitCode::SUCCESS,
                 false => ExitCode::from(1),
@@ -114,8 +117,9 @@ fn lines(list: &[(&'static str, String)]) -> String {
     items.join(" and ")
 }
 
-/// The check as text: the request judged, the verdict, what the answer must carry, notes.
-fn report(c: &AnswerCheck, url: Option<&str>) -> String {
+/// The check as text: the request judged, the verdict, what the answer must carry (and which
+/// of it the answer has already), notes.
+fn report(c: &AnswerCheck, response: &ResponseHead, url: Option<&str>) -> String {
     let mut out = String::new();
     let credentials = match c.credentials {
         CredentialsMode::Include => "with credentials",
@@ -168,16 +172,18 @@ fn report(c: &AnswerCheck, url: Option<&str>) -> String {
         out += "For it to pass, the answer must have:\n";
         for r in &required.requirements {
             out += &match r {
-                Requirement::OkStatus => "  - an ok status (200–299), not a redirect\n".into(),
+                Requirement::OkStatus => "  - an ok status (200–299), not a redirect".into(),
                 Requirement::Line(name, value) => {
-                    format!("  - {name}: {value}   (this one line of that name)\n")
+                    format!("  - {name}: {value}   (this one line of that name)")
                 }
-                Requirement::InList(name, value) => {
-                    format!("  - {value} in {name}\n")
-                }
+                Requirement::InList(name, value) => format!("  - {value} in {name}"),
                 Requirement::ValidList(name) => {
-                    format!("  - {name} as a comma-separated list of names (tokens)\n")
+                    format!("  - {name} as a comma-separated list of names (tokens)")
                 }
+            };
+            out += match carries(response, r) {
+                true => "   [has it]\n",
+                false => "   [missing]\n",
             };
         }
     }
