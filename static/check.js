@@ -4,6 +4,8 @@
 // `cors-check` command) and this module says what it found: the request judged and where each
 // part of it came from, the verdict, what the answer must carry, and notes.
 // The lab never contacts that server: curl does, on the learner's machine.
+// `#check=<the form's fields as a query>` at the end of the page's address checks that answer
+// when the page opens: a link a teacher can hand out with a student's answer in it.
 //
 // DOM contract (the browser tests rely on it): #check-result[data-state="done"] holds one
 // <article class="check__item"> with data-verdict ("pass" or Chromium's CorsError) and
@@ -50,6 +52,28 @@ export function setUpAnswerCheck() {
     text.value = EXAMPLE;
     text.focus();
   });
+  const fields = () => ({
+    text: text.value,
+    origin: field('check-origin')?.value ?? '',
+    preflight: field('check-preflight')?.checked ?? false,
+    method: field('check-method')?.value ?? '',
+    request_headers: field('check-request-headers')?.value ?? '',
+    credentials: field('check-credentials')?.value || null,
+  });
+  const fromHash = () => {
+    const query = new URLSearchParams(window.location.hash.replace(/^#/, '')).get('check');
+    if (!query) return;
+    const given = new URLSearchParams(query);
+    text.value = given.get('text') ?? '';
+    for (const [id, key] of [['check-origin', 'origin'], ['check-method', 'method'], ['check-request-headers', 'request_headers'], ['check-credentials', 'credentials']]) {
+      if (field(id)) field(id).value = given.get(key) ?? '';
+    }
+    if (field('check-preflight')) field('check-preflight').checked = given.get('preflight') === 'true';
+    if (['origin', 'method', 'request_headers', 'preflight'].some((k) => given.get(k))) field('check-request')?.setAttribute('open', '');
+    form.requestSubmit();
+    document.getElementById('check')?.scrollIntoView();
+  };
+  window.addEventListener('hashchange', fromHash);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     out.dataset.state = 'reading';
@@ -58,14 +82,7 @@ export function setUpAnswerCheck() {
       out.dataset.state = 'done';
       return;
     }
-    const body = {
-      text: text.value,
-      origin: field('check-origin')?.value ?? '',
-      preflight: field('check-preflight')?.checked ?? false,
-      method: field('check-method')?.value ?? '',
-      request_headers: field('check-request-headers')?.value ?? '',
-      credentials: field('check-credentials')?.value || null,
-    };
+    const body = fields();
     fill(out, h('p', { class: 'muted' }, 'Checking…'));
     try {
       const res = await fetch('/_lab/check-answer', {
@@ -74,7 +91,7 @@ export function setUpAnswerCheck() {
         body: JSON.stringify(body),
       });
       if (res.ok) {
-        fill(out, render(await res.json()));
+        fill(out, render(await res.json()), link(body));
       } else {
         // 422 says what is missing; 413 is the body limit (64 KiB).
         const said = res.status === 422 ? await res.text() : '';
@@ -89,6 +106,16 @@ export function setUpAnswerCheck() {
     }
     out.dataset.state = 'done';
   });
+  fromHash();
+}
+
+/** “Link to this check”: `#check=` and the fields given, as a query. */
+function link(body) {
+  const given = Object.entries(body).filter(([, v]) => v !== null && v !== '' && v !== false).map(([k, v]) => [k, String(v)]);
+  const href = `#check=${encodeURIComponent(new URLSearchParams(given).toString())}`;
+  return h('p', { class: 'small' },
+    h('a', { href, class: 'check__link' }, 'Link to this check'),
+    ' (the pasted text rides in the link; the lab keeps nothing).');
 }
 
 function render(c) {
@@ -124,6 +151,7 @@ function render(c) {
         origin: c.origin,
         unsaid: 'you did not say whether it does (Credentials, above)',
         again: 'run curl again and paste its new answer',
+        vary: false, // the notes below say whether this answer needs it
       }));
   }
   const notes = c.notes.map((n) => note(n, c)).filter(Boolean);

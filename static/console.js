@@ -133,10 +133,10 @@ function reproduce(corsError, lab) {
  * What the server's answer must carry: `r` is a required answer ({ credentialed, requirements })
  * for the response of `stage` to a request from `origin` (to `url`, when known). `unsaid` says
  * whose silence leaves the credentials mode open ("the message does not say"), `again` what to do
- * after a fix.
+ * after a fix; `vary: false` leaves out the general note on `Vary: Origin`.
  * Also used by check.js, for an answer pasted as curl printed it.
  */
-export function requiredAnswer(r, { stage, url = null, origin, unsaid = 'the message does not say whether it does', again = 'paste the new line again' }) {
+export function requiredAnswer(r, { stage, url = null, origin, unsaid = 'the message does not say whether it does', again = 'paste the new line again', vary = true }) {
   const which = stage === 'preflight'
     ? ['its answer to the preflight', url ? [' (', h('code', {}, `OPTIONS ${url}`), ')'] : null]
     : ['its response to the request itself'];
@@ -147,7 +147,7 @@ export function requiredAnswer(r, { stage, url = null, origin, unsaid = 'the mes
   if (!r.credentialed) {
     notes.push(h('li', {}, 'if the request sends cookies or HTTP authentication (', h('code', {}, "credentials: 'include'"), ', ', h('code', {}, 'withCredentials'), '), also ', h('code', { class: 'explain__line' }, 'Access-Control-Allow-Credentials: true'), ` — ${unsaid}.`));
   }
-  notes.push(h('li', {}, h('code', {}, 'Vary: Origin'), ' whenever the server picks Access-Control-Allow-Origin by the request’s origin, so that no cache serves one origin’s answer to another.'));
+  if (vary) notes.push(h('li', {}, h('code', {}, 'Vary: Origin'), ' whenever the server picks Access-Control-Allow-Origin by the request’s origin, so that no cache serves one origin’s answer to another.'));
   return h('div', { class: 'explain__required' },
     h('h4', {}, 'What the server must answer'),
     h('p', {}, 'For this check to pass, the server', url ? [' at ', h('code', {}, originOf(url))] : null, ' must send, in ', which, ':'),
@@ -191,7 +191,7 @@ function checkWithCurl(m) {
     h('p', { class: 'small muted' }, 'curl never enforces CORS: it shows the Access-Control-* lines the browser judged.'),
     h('p', { class: 'small' }, 'To have them judged as Chromium would, with what is still missing, run it verbose and pipe it to the lab’s ', h('code', {}, 'cors-check'), ' (in this repository; see the README):'),
     h('pre', {}, h('code', {}, `${cmd.replace(/^curl -i /, 'curl -sv ')} 2>&1 | cargo run -q -p api-server --bin cors-check --${m.required && m.required.credentialed ? ' --credentials' : ''}`)),
-    h('p', { class: 'small' }, 'Or paste what the verbose command prints into ', h('a', { href: '#check' }, 'Check your own server’s answer'), ', on this page.'));
+    h('p', { class: 'small' }, 'Or run the verbose curl command alone (without the pipe) and paste what it prints into ', h('a', { href: '#check' }, 'Check your own server’s answer'), ', on this page.'));
 }
 
 function originOf(url) {

@@ -290,7 +290,8 @@ async fn page_says(page: &LabPage, text: &str, fields: &Value) -> Value {
            return a ? { verdict: a.dataset.verdict, stage: a.dataset.stage, \
              reason: a.querySelector('.check__reason')?.textContent ?? null, text: a.textContent, \
              missing: [...a.querySelectorAll('.explain__requirements li:not(.is-carried)')].map(li => li.textContent), \
-             carried: [...a.querySelectorAll('.explain__requirements li.is-carried')].map(li => li.textContent) } \
+             carried: [...a.querySelectorAll('.explain__requirements li.is-carried')].map(li => li.textContent), \
+             link: document.querySelector('#check-result .check__link')?.href ?? null } \
            : { problem: document.getElementById('check-result').textContent }; })()",
     )
     .await
@@ -425,6 +426,32 @@ async fn the_page_judges_pasted_curl_output_as_chromium_judges_the_same_answer()
         .await
         .unwrap();
     let _ = page.close().await;
+    // “Link to this check” opens a page that checks the same answer, with the same fields.
+    let link = with["link"]
+        .as_str()
+        .expect("a link to the check")
+        .to_string();
+    let linked = browser
+        .open_lab_page(&link, WAIT)
+        .await
+        .expect("the linked page opens");
+    linked
+        .wait_for(
+            "document.getElementById('check-result').dataset.state === 'done'",
+            WAIT,
+        )
+        .await
+        .expect("the linked page checks the answer");
+    let from_link = linked
+        .evaluate_json(
+            "({ verdict: document.querySelector('#check-result article')?.dataset.verdict, \
+                origin: document.getElementById('check-origin').value, \
+                credentials: document.getElementById('check-credentials').value, \
+                open: document.getElementById('check-request').open })",
+        )
+        .await
+        .unwrap();
+    let _ = linked.close().await;
     let _ = browser.close().await;
     lab.stop().await.unwrap();
     task.abort();
@@ -455,6 +482,14 @@ async fn the_page_judges_pasted_curl_output_as_chromium_judges_the_same_answer()
             .as_str()
             .is_some_and(|t| t.contains("Origin from the form")),
         "{with}"
+    );
+    assert_eq!(
+        from_link,
+        serde_json::json!({
+            "verdict": "HeaderDisallowedByPreflightResponse", "origin": origin,
+            "credentials": "omit", "open": true,
+        }),
+        "from {link}"
     );
     // It has its status and its origin line; it lacks x-token.
     let texts = |key: &str| -> Vec<String> {
