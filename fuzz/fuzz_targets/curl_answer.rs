@@ -4,11 +4,12 @@
 //! Invariants: no panic; a text read has a final status (200–599) and token header names, and
 //! the answer written again as `curl -i` output reads back to the same status and lines; the
 //! judged answer's required lines exist exactly when it is blocked, name the judged origin in
-//! `Access-Control-Allow-Origin`, and ask for an ok status exactly for a preflight; a preflight
-//! passed with credentials given carries `Access-Control-Allow-Credentials: true`.
+//! `Access-Control-Allow-Origin`, ask for an ok status exactly for a preflight, and include one
+//! the answer does not carry yet (`answer::carries`); a preflight passed with credentials given
+//! carries `Access-Control-Allow-Credentials: true`.
 #![no_main]
 
-use cors_policy::answer::{check, Request};
+use cors_policy::answer::{carries, check, Request};
 use cors_policy::browser::{CredentialsMode, RequestKind};
 use cors_policy::console::Requirement;
 use cors_policy::engine::{ACAC, ACAO};
@@ -55,6 +56,10 @@ fuzz_target!(|input: (bool, bool, &str)| {
             required.kind == RequestKind::Preflight
         );
         assert_eq!(required.kind, judged.kind);
+        assert!(
+            required.requirements.iter().any(|r| !carries(response, r)),
+            "blocked, yet it carries every requirement: {required:?}"
+        );
     } else if credentialed {
         assert_eq!(response.header(ACAC).as_deref(), Some("true"));
     }

@@ -15,7 +15,6 @@
 //! body is bounded ([`MAX_BODY_LEN`], 413 beyond); text that is not curl's output, or that
 //! lacks what the check needs, gets 422 with the reason.
 
-use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -53,6 +52,24 @@ pub struct CheckForm {
 enum Credentials {
     Include,
     Omit,
+}
+
+impl From<Credentials> for CredentialsMode {
+    fn from(c: Credentials) -> Self {
+        match c {
+            Credentials::Include => CredentialsMode::Include,
+            Credentials::Omit => CredentialsMode::Omit,
+        }
+    }
+}
+
+impl From<CredentialsMode> for Credentials {
+    fn from(c: CredentialsMode) -> Self {
+        match c {
+            CredentialsMode::Include => Credentials::Include,
+            CredentialsMode::Omit => Credentials::Omit,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -155,10 +172,7 @@ fn view(c: &AnswerCheck, response: &ResponseHead) -> CheckView {
         method: c.method.clone(),
         method_from: source(c.method_from),
         request_headers: c.request_headers.clone(),
-        credentials: match c.credentials {
-            CredentialsMode::Include => Credentials::Include,
-            CredentialsMode::Omit => Credentials::Omit,
-        },
+        credentials: c.credentials.into(),
         credentials_from: source(c.credentials_from),
         status: c.status,
         passes: c.verdict.is_pass(),
@@ -189,22 +203,15 @@ fn filled(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// `POST /_lab/check-answer`: the [`CheckForm`] judged.
-pub async fn check_answer(form: Result<Json<CheckForm>, JsonRejection>) -> Response {
-    let form = match form {
-        Ok(Json(form)) => form,
-        // 413 past the body limit, 415 without a JSON content type, 400/422 for bad JSON.
-        Err(rejection) => return rejection.into_response(),
-    };
+/// `POST /_lab/check-answer`: the [`CheckForm`] judged. axum's JSON extractor answers the
+/// rest: 413 past the body limit, 415 without a JSON content type, 400 or 422 for bad JSON.
+pub async fn check_answer(Json(form): Json<CheckForm>) -> Response {
     let given = Request {
         preflight: form.preflight,
         origin: filled(&form.origin),
         method: filled(&form.method),
         request_headers: filled(&form.request_headers),
-        credentials: form.credentials.map(|c| match c {
-            Credentials::Include => CredentialsMode::Include,
-            Credentials::Omit => CredentialsMode::Omit,
-        }),
+        credentials: form.credentials.map(Into::into),
     };
     let transcript = match read(&form.text) {
         Ok(t) => t,
