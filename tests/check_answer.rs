@@ -21,6 +21,8 @@ use axum::response::IntoResponse;
 use browser_harness::{Browser, LabPage};
 use serde_json::Value;
 
+mod support;
+
 const WAIT: Duration = Duration::from_secs(20);
 
 /// One way the stand-in server answers, and the request the page's script makes.
@@ -187,12 +189,7 @@ async fn own_server(
             },
         ),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    (url, task)
+    support::stand_in_server(app).await
 }
 
 /// What curl printed (standard error, then standard output) for `args`; run off the test's

@@ -21,6 +21,8 @@ use api_server::cli::PolicyArgs;
 use browser_harness::{Browser, LabPage};
 use serde_json::Value;
 
+mod support;
+
 const WAIT: Duration = Duration::from_secs(20);
 
 /// One console line and what Chromium's protocol said of the request it is about.
@@ -325,12 +327,7 @@ async fn own_server(
             response
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    (url, task)
+    support::stand_in_server(app).await
 }
 
 /// The lab's claim that its required answers are a real fix, held to Chromium itself: a server
