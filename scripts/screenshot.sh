@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Screenshots of the lab page for the README: docs/screenshot-light.png and docs/screenshot-dark.png,
 # docs/screenshot-explain.png (the "Explain an error" section with its example explained),
-# docs/screenshot-check.png ("Check your own server's answer" with its example checked, dark) and
+# docs/screenshot-check.png ("Check your own server's answer" with its example checked, dark),
+# docs/screenshot-predict.png (a card in "Predict first" mode, predicted, run and scored) and
 # docs/screenshot-walk.png ("Try a request": the form's request walked, then sent for real).
 #
 # Starts the lab (target/debug/cors-lab when built, else `cargo run`), opens the trusted page in
@@ -206,6 +207,11 @@ try:
     section_shot("check", "check", "dark", [
         ("document.getElementById('check-example').click(); document.getElementById('check-submit').click(); true",
          "document.getElementById('check-result')?.dataset.state === 'done'"),
+    ])
+    # Predict first: a card predicted (wrongly), then run and scored.
+    section_shot("scenario-unlisted-header", "predict", "light", [
+        ("document.getElementById('predict-mode').click(); document.querySelector('input[name=\"predict-unlisted-header-preflight\"][value=\"no\"]').click(); document.querySelector('input[name=\"predict-unlisted-header-outcome\"][value=\"pass\"]').click(); document.querySelector('[data-run=\"unlisted-header\"]').click(); true",
+         "document.querySelector('[data-scenario=\"unlisted-header\"] .predict__score')?.dataset.asked === '2'"),
     ])
     # A walk: the form's credentialed PUT with JSON, walked, then sent for real from the page.
     section_shot("walk", "walk", "light", [

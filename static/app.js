@@ -14,6 +14,7 @@ import { PolicyPanel } from './policy.js';
 import { renderWorkflow } from './workflow.js';
 import { setUpConsoleExplainer } from './console.js';
 import { setUpAnswerCheck } from './check.js';
+import { setUpPredictMode, scorePrediction } from './predict.js';
 import { setUpWalkthrough } from './walkthrough.js';
 
 function readContext(body) {
@@ -139,6 +140,7 @@ async function main() {
   showRoleNote(ctx);
   setUpConsoleExplainer();
   setUpAnswerCheck();
+  setUpPredictMode();
   const walkPolicyChanged = setUpWalkthrough(ctx);
 
   let scenarios = [];
@@ -212,6 +214,7 @@ async function main() {
       .then(() => runScenario(scenario, ctx, policyPanel.policy))
       .then((result) => {
         showResult(card, scenario, result, ctx, policyPanel.policy);
+        scorePrediction(card, scenario, result);
         updateCardForPolicy(card, scenario, policyPanel.policy, ctx);
         showLastRun(scenario, result);
         return result;

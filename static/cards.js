@@ -8,6 +8,7 @@ import { h, fill, copyText, headerValue, formatClock } from './dom.js';
 import { renderEntry, cacheNoteFor } from './journal.js';
 import { explain } from './explain.js';
 import { verdictMode, runnerOf, requestOrigin, predictFromPolicy } from './runner.js';
+import { predictionBox } from './predict.js';
 import { renderWorkflow } from './workflow.js';
 
 /** Fill the {page_origin} and {api_url} placeholders of a curl command. */
@@ -125,6 +126,7 @@ export function renderCard(scenario, ctx, onRun) {
     runnerLine(scenario),
     contextNotes(scenario, ctx),
     h('pre', { class: 'code', 'aria-label': 'Code this scenario runs, as the body of async function (api)' }, h('code', {}, scenario.code)),
+    predictionBox(scenario),
     h('div', { class: 'scenario__actions' },
       button,
       field('span', 'status', { class: 'run-status', role: 'status' }, 'Not run yet.')),
@@ -173,6 +175,12 @@ export function markRunning(card) {
     fill(q(card, name));
   }
   q(card, 'stale').hidden = true;
+  const score = card.querySelector('.predict__score');
+  if (score) {
+    fill(score);
+    delete score.dataset.right;
+    delete score.dataset.asked;
+  }
 }
 
 function isNotCors(result) {
