@@ -151,22 +151,28 @@ async fn missing_and_oversized_text_gets_a_4xx_broken_bytes_are_read_lossily_and
     assert_eq!(after, 200, "{body}");
 }
 
-/// What `curl -sv -X OPTIONS … 2>&1` prints for a preflight whose answer leaves out `x-token`.
+/// What `curl -sv -X OPTIONS … 2>&1` prints over HTTP/2 (lowercase names) for a preflight whose
+/// answer leaves out `x-token`.
 const CURL_V_PREFLIGHT: &str = "\
-*   Trying 127.0.0.1:8443...
-* Connected to api.example.com (127.0.0.1) port 8443
-> OPTIONS /orders HTTP/1.1
+* Host api.example.com:443 was resolved.
+*   Trying 127.0.0.1:443...
+* ALPN: curl offers h2,http/1.1
+* SSL connection using TLSv1.3 / TLS_AES_256_GCM_SHA384 / x25519 / RSASSA-PSS
+* using HTTP/2
+> OPTIONS /orders HTTP/2
 > Host: api.example.com
-> User-Agent: curl/8.14.1
-> Accept: */*
-> Origin: https://shop.example.com
-> Access-Control-Request-Method: PUT
-> Access-Control-Request-Headers: content-type,x-token
+> user-agent: curl/8.14.1
+> accept: */*
+> origin: https://shop.example.com
+> access-control-request-method: PUT
+> access-control-request-headers: content-type,x-token
 >
-< HTTP/1.1 204 No Content
-< Access-Control-Allow-Origin: https://shop.example.com
-< Access-Control-Allow-Methods: GET, PUT
-< Access-Control-Allow-Headers: content-type
+* Request completely sent off
+< HTTP/2 204
+< access-control-allow-origin: https://shop.example.com
+< access-control-allow-methods: GET, PUT
+< access-control-allow-headers: content-type
+< date: Thu, 03 Dec 2026 14:00:00 GMT
 <
 * Connection #0 to host api.example.com left intact
 ";
