@@ -7,9 +7,11 @@
 // `#check=<the form's fields as a query>` at the end of the page's address checks that answer
 // when the page opens: a link a teacher can hand out with a student's answer in it.
 //
+// A text may hold several curl runs (the preflight's, then the request's): each is judged.
+//
 // DOM contract (the browser tests rely on it): #check-result[data-state="done"] holds one
-// <article class="check__item"> with data-verdict ("pass" or Chromium's CorsError) and
-// data-stage ("preflight" | "actual"), Chromium's reason in .check__reason, or a
+// <article class="check__item"> per exchange, in order, with data-verdict ("pass" or Chromium's
+// CorsError) and data-stage ("preflight" | "actual"), Chromium's reason in .check__reason, or a
 // .explain__problem paragraph when the text could not be judged.
 
 import { h, fill, headerCase, wordBreaks } from './dom.js';
@@ -91,7 +93,11 @@ export function setUpAnswerCheck() {
         body: JSON.stringify(body),
       });
       if (res.ok) {
-        fill(out, render(await res.json()), link(body));
+        const { exchanges = [] } = await res.json();
+        fill(out,
+          exchanges.length > 1 ? h('p', { class: 'small muted' }, `${exchanges.length} exchanges in the text (one per curl run), each judged below, in order.`) : null,
+          exchanges.map((c, i) => render(c, { index: i, total: exchanges.length, before: exchanges[i - 1] })),
+          link(body));
       } else {
         // 422 says what is missing; 413 is the body limit (64 KiB).
         const said = res.status === 422 ? await res.text() : '';
@@ -118,7 +124,8 @@ function link(body) {
     ' (the pasted text rides in the link; the lab keeps nothing).');
 }
 
-function render(c) {
+/** One exchange judged; `before` is the exchange pasted before it, if any. */
+function render(c, { index, total, before }) {
   const preflight = c.stage === 'preflight';
   const what = preflight
     ? ['the preflight (', h('code', {}, 'OPTIONS'), ') of a ', h('code', {}, c.method), ' request',
@@ -139,7 +146,11 @@ function render(c) {
   const article = h('article', {
     class: `explain__item check__item explain__item--${c.stage}`,
     dataset: { verdict: c.passes ? 'pass' : c.cors_error, stage: c.stage },
-  }, head, judged, sources);
+  }, total > 1 ? h('p', { class: 'small muted check__which' }, `${index + 1} of ${total}: ${preflight ? 'a preflight' : 'a request itself'}`) : null,
+  head, judged, sources,
+  before && before.stage === 'preflight' && !before.passes && !preflight
+    ? h('p', { class: 'explain__warn' }, 'Chromium would never send this request: the preflight before it failed. Its answer is judged all the same, for when the preflight is fixed.')
+    : null);
   if (!c.passes) {
     const e = explain(c.cors_error, c.origin, c.stage, 'your server');
     article.append(
@@ -173,6 +184,8 @@ function note(n, c) {
       return h('li', {}, h('code', {}, 'Access-Control-Allow-Origin'), ' names one origin but ', h('code', {}, 'Vary'), ' does not list ', h('code', {}, 'Origin'), ': a cache between may hand this answer to a page of another origin. Add ', h('code', {}, 'Vary: Origin'), '.');
     case 'later_responses':
       return h('li', {}, `curl followed ${n.count} redirect${n.count === 1 ? '' : 's'} after this answer; only the first answer is checked. Chromium checks each, never follows one for a preflight, and sends `, h('code', {}, 'Origin: null'), ' after a redirect to another origin.');
+    case 'later_exchanges':
+      return h('li', {}, `The text holds ${n.count} more curl run${n.count === 1 ? '' : 's'} after this one, not judged: one of them shows no request (`, h('code', {}, 'curl -i'), '), and the form’s request can be only one of them. Paste ', h('code', {}, 'curl -sv'), ' output to have each judged, or paste one run at a time.');
     case 'actual_needs':
       return h('li', {}, 'The response to the request itself must carry ', lines(n.lines), ' too: check it with curl as well (without the ', h('code', {}, 'Access-Control-Request-*'), ' lines, with the real method).');
     case 'with_credentials_needs':

@@ -288,7 +288,10 @@ async fn page_says(page: &LabPage, text: &str, fields: &Value) -> Value {
              reason: a.querySelector('.check__reason')?.textContent ?? null, text: a.textContent, \
              missing: [...a.querySelectorAll('.explain__requirements li:not(.is-carried)')].map(li => li.textContent), \
              carried: [...a.querySelectorAll('.explain__requirements li.is-carried')].map(li => li.textContent), \
-             link: document.querySelector('#check-result .check__link')?.href ?? null } \
+             link: document.querySelector('#check-result .check__link')?.href ?? null, \
+             all: [...document.querySelectorAll('#check-result article')].map(e => \
+               ({ verdict: e.dataset.verdict, stage: e.dataset.stage, \
+                  unsent: e.querySelector('.explain__warn')?.textContent.startsWith('Chromium would never send') ?? false })) } \
            : { problem: document.getElementById('check-result').textContent }; })()",
     )
     .await
@@ -317,6 +320,7 @@ async fn the_page_judges_pasted_curl_output_as_chromium_judges_the_same_answer()
         let fields = serde_json::json!({ "credentials": credentials });
         let origin_line = format!("Origin: {origin}");
         let mut pasted = Vec::new();
+        let mut preflight_text = None;
         if case.preflighted() {
             let mut args = vec![
                 "-v".to_string(),
@@ -335,10 +339,9 @@ async fn the_page_judges_pasted_curl_output_as_chromium_judges_the_same_answer()
                     case.request_headers()
                 ));
             }
-            pasted.push((
-                "preflight",
-                page_says(&page, &curl(args).await, &fields).await,
-            ));
+            let text = curl(args).await;
+            pasted.push(("preflight", page_says(&page, &text, &fields).await));
+            preflight_text = Some(text);
         }
         let mut args = vec![
             "-v".to_string(),
@@ -350,7 +353,32 @@ async fn the_page_judges_pasted_curl_output_as_chromium_judges_the_same_answer()
         for (name, value) in case.headers {
             args.extend(["-H".into(), format!("{name}: {value}")]);
         }
-        pasted.push(("actual", page_says(&page, &curl(args).await, &fields).await));
+        let actual_text = curl(args).await;
+        pasted.push(("actual", page_says(&page, &actual_text, &fields).await));
+        // Both runs pasted together: each judged as when pasted alone, in order; the request's
+        // marked as never sent by Chromium when the preflight before it failed.
+        if let Some(preflight_text) = &preflight_text {
+            let both = page_says(&page, &format!("{preflight_text}{actual_text}"), &fields).await;
+            let alone: Vec<Value> = pasted
+                .iter()
+                .map(|(_, shown)| {
+                    serde_json::json!({ "verdict": shown["verdict"], "stage": shown["stage"] })
+                })
+                .collect();
+            let together: Vec<Value> = both["all"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| serde_json::json!({ "verdict": e["verdict"], "stage": e["stage"] }))
+                .collect();
+            assert_eq!(together, alone, "{}: pasted together", case.name);
+            assert_eq!(
+                both["all"][1]["unsent"],
+                matches!(&did, Err((at, _)) if at == "preflight"),
+                "{}: {both}",
+                case.name
+            );
+        }
 
         // What the page must say of each answer, from what Chromium did.
         for (stage, shown) in &pasted {

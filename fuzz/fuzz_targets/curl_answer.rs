@@ -1,7 +1,9 @@
 //! Reading curl's output (`cors_policy::transcript`) and judging the answer in it
 //! (`cors_policy::answer`), from arbitrary pasted text.
 //!
-//! Invariants: no panic; a text read has a final status (200–599) and token header names, and
+//! Invariants: no panic; `read` gives the first exchange of `read_all` and counts the others,
+//! and `check_all` judges each (or only the first, when one of several shows no request); a
+//! text read has a final status (200–599) and token header names, and
 //! the answer written again as `curl -i` output reads back to the same status and lines; the
 //! judged answer's required lines exist exactly when it is blocked, name the judged origin in
 //! `Access-Control-Allow-Origin`, ask for an ok status exactly for a preflight, and include one
@@ -9,12 +11,12 @@
 //! carries `Access-Control-Allow-Credentials: true`.
 #![no_main]
 
-use cors_policy::answer::{carries, check, Request};
+use cors_policy::answer::{carries, check, check_all, Request};
 use cors_policy::browser::{CredentialsMode, RequestKind};
 use cors_policy::console::Requirement;
 use cors_policy::engine::{ACAC, ACAO};
 use cors_policy::method::is_token;
-use cors_policy::transcript::read;
+use cors_policy::transcript::{read, read_all};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: (bool, bool, &str)| {
@@ -22,6 +24,12 @@ fuzz_target!(|input: (bool, bool, &str)| {
     let Ok(transcript) = read(text) else {
         return;
     };
+    // `read` is the first exchange of `read_all`, with the others counted.
+    let all = read_all(text).expect("read_all reads what read reads");
+    assert_eq!(all.len(), transcript.later_exchanges + 1);
+    assert_eq!(all[0].response, transcript.response);
+    assert_eq!(all[0].request, transcript.request);
+    assert!(all.iter().all(|t| t.later_exchanges == 0));
     let response = &transcript.response;
     assert!((200..600).contains(&response.status));
     assert!(response.headers.iter().all(|(n, _)| is_token(n)));
@@ -46,6 +54,11 @@ fuzz_target!(|input: (bool, bool, &str)| {
         credentials: Some(credentials),
     };
     let judged = check(&transcript, &given).expect("origin and method are given");
+    // Every exchange is judged, or only the first when one of several shows no request.
+    let each = check_all(&all, &given).expect("origin and method are given");
+    let one_only = all.len() > 1 && all.iter().any(|t| t.request.is_none());
+    assert_eq!(each.len(), if one_only { 1 } else { all.len() });
+    assert_eq!(each[0].verdict, judged.verdict);
     assert_eq!(judged.required.is_some(), !judged.verdict.is_pass());
     if let Some(required) = &judged.required {
         assert!(required

@@ -71,6 +71,33 @@ async fn curl_v_of_preflights_is_judged_as_chromium_judges_them() {
     let allowed = preflight(&base, LAB, "PUT", "content-type");
     let (code, out, err) = cors_check(&allowed, &[]);
     assert_eq!(code, Some(0), "{out}{err}");
+
+    // The preflight's run and the request's, piped in together: each is judged, in order.
+    let item = format!("{base}/api/items/1");
+    let put = curl(&[
+        "-v",
+        "-X",
+        "PUT",
+        &item,
+        "-H",
+        &format!("Origin: {LAB}"),
+        "-H",
+        "Content-Type: application/json",
+        "--data",
+        "{}",
+    ]);
+    let (code, out, _) = cors_check(&format!("{allowed}{put}"), &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.starts_with("Exchange 1 of 2:\nAnswer 204 to the preflight (OPTIONS) of a PUT")
+            && out.contains("\n\nExchange 2 of 2:\nAnswer ")
+            && out.contains(" to a PUT request itself from "),
+        "{out}"
+    );
+    let stranger = curl(&["-v", &item, "-H", "Origin: https://evil.example"]);
+    let (code, out, _) = cors_check(&format!("{allowed}{stranger}"), &[]);
+    assert_eq!(code, Some(1), "one of the two is blocked: {out}");
+    assert!(out.contains("CorsError MissingAllowOriginHeader"), "{out}");
     assert!(
         out.contains("of a PUT request with headers content-type from http://localhost:8080"),
         "{out}"

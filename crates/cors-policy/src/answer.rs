@@ -60,6 +60,9 @@ pub enum Note {
     VaryOriginMissing,
     /// curl followed this many redirects after the checked answer; only the first is checked.
     LaterResponses(usize),
+    /// The text holds this many more exchanges (other curl runs) that are not judged, because
+    /// one of them shows no request (`curl -i`): the form's request fits only one of them.
+    LaterExchanges(usize),
     /// The preflight passes: the request itself is then sent, and its answer needs these lines
     /// too.
     ActualNeeds(Vec<(&'static str, String)>),
@@ -190,6 +193,9 @@ pub fn check(transcript: &Transcript, given: &Request<'_>) -> Result<AnswerCheck
     if transcript.later_responses > 0 {
         notes.push(Note::LaterResponses(transcript.later_responses));
     }
+    if transcript.later_exchanges > 0 {
+        notes.push(Note::LaterExchanges(transcript.later_exchanges));
+    }
     if verdict.is_pass() {
         let credentialed = credentials == CredentialsMode::Include;
         if kind == RequestKind::Preflight {
@@ -227,6 +233,28 @@ pub fn check(transcript: &Transcript, given: &Request<'_>) -> Result<AnswerCheck
         required,
         notes,
     })
+}
+
+/// Judges every exchange of a text ([`crate::transcript::read_all`]): the preflight's answer and
+/// the request's, when the learner pasted both. `given` fills in what each exchange's text does
+/// not show; when several exchanges are pasted and one of them shows no request (`curl -i`), only
+/// the first is judged, with [`Note::LaterExchanges`], since one given request cannot be both a
+/// preflight and the request itself.
+pub fn check_all(
+    exchanges: &[Transcript],
+    given: &Request<'_>,
+) -> Result<Vec<AnswerCheck>, AnswerError> {
+    match exchanges {
+        [] => Ok(Vec::new()),
+        [first, rest @ ..] if !rest.is_empty() && exchanges.iter().any(|t| t.request.is_none()) => {
+            let first = Transcript {
+                later_exchanges: rest.len(),
+                ..first.clone()
+            };
+            Ok(vec![check(&first, given)?])
+        }
+        _ => exchanges.iter().map(|t| check(t, given)).collect(),
+    }
 }
 
 /// Whether `response` already carries what `requirement` asks, so that the learner sees what
@@ -375,6 +403,45 @@ mod tests {
         let c = check(&t, &with).unwrap();
         assert_eq!(blocked(&c).0, CorsError::PreflightWildcardOriginNotAllowed);
         assert!(c.required.unwrap().credentialed);
+    }
+
+    #[test]
+    fn a_preflight_and_its_request_pasted_together_are_judged_each() {
+        use crate::transcript::read_all;
+        let both = read_all(
+            "> OPTIONS /v1 HTTP/1.1\n> Origin: https://app.example.com\n\
+             > Access-Control-Request-Method: PUT\n>\n< HTTP/1.1 204\n\
+             < Access-Control-Allow-Origin: https://app.example.com\n\
+             < Access-Control-Allow-Methods: PUT\n< Vary: Origin\n<\n\
+             > PUT /v1 HTTP/1.1\n> Origin: https://app.example.com\n>\n< HTTP/1.1 200 OK\n<\n",
+        )
+        .unwrap();
+        let checks = check_all(&both, &Request::default()).unwrap();
+        assert_eq!(checks.len(), 2);
+        assert_eq!(checks[0].kind, RequestKind::Preflight);
+        assert!(checks[0].verdict.is_pass());
+        assert_eq!(
+            (checks[1].kind, checks[1].method.as_str()),
+            (RequestKind::Actual, "PUT")
+        );
+        assert_eq!(blocked(&checks[1]).0, CorsError::MissingAllowOriginHeader);
+
+        // Two curl -i runs: the given request fits one, so only the first is judged.
+        let plain = read_all("HTTP/1.1 204\r\n\r\nHTTP/1.1 200\r\n\r\n").unwrap();
+        let given = Request {
+            preflight: true,
+            origin: Some(APP),
+            method: Some("PUT"),
+            ..Request::default()
+        };
+        let checks = check_all(&plain, &given).unwrap();
+        assert_eq!(checks.len(), 1);
+        assert_eq!(checks[0].kind, RequestKind::Preflight);
+        assert!(
+            checks[0].notes.contains(&Note::LaterExchanges(1)),
+            "{:?}",
+            checks[0].notes
+        );
     }
 
     #[test]

@@ -8,10 +8,14 @@
 //! * `curl -v` / `curl -sv … 2>&1`: the request after `> `, the response after `< `, and curl's
 //!   own remarks after `* ` (skipped), in any order with the body.
 //!
-//! It keeps the first request (in `-v` output only) and the first final response: an interim
-//! `1xx` head (`100 Continue`) is skipped. The final responses after it — curl `-L` following
-//! redirects — are counted, not read: the browser checks each of them, against a different
-//! request, and from a cross-origin redirect on with `Origin: null`.
+//! A text may hold several exchanges: the learner ran curl for the preflight and then for the
+//! request itself, and pasted both. A final answer that is not a redirect ends an exchange; a
+//! request head or a status line after it starts the next one ([`read_all`]; [`read`] keeps
+//! the first and counts the rest). In each exchange it keeps the request (in `-v` output only)
+//! and the first final response: an interim `1xx` head (`100 Continue`) is skipped. The final
+//! responses after a redirect — curl `-L` following it — are counted, not read: the browser
+//! checks each of them, against a different request, and from a cross-origin redirect on with
+//! `Origin: null`.
 
 use std::fmt;
 
@@ -44,6 +48,9 @@ pub struct Transcript {
     pub response: ResponseHead,
     /// Final responses after the first (redirects curl followed).
     pub later_responses: usize,
+    /// Exchanges after this one in the text (another curl run), which [`read`] counts and
+    /// [`read_all`] returns; 0 in what `read_all` returns.
+    pub later_exchanges: usize,
 }
 
 impl RequestHead {
@@ -119,8 +126,46 @@ enum Side {
     Response,
 }
 
-/// Reads curl's output.
+/// One exchange while it is read.
+#[derive(Default)]
+struct Exchange {
+    request: Option<RequestHead>,
+    responses: Vec<ResponseHead>,
+}
+
+impl Exchange {
+    /// A final answer that is not a redirect: what follows belongs to another exchange.
+    fn is_done(&self) -> bool {
+        self.responses
+            .iter()
+            .rev()
+            .find(|r| r.status >= 200)
+            .is_some_and(|r| !(300..400).contains(&r.status))
+    }
+
+    fn finish(self) -> Option<Transcript> {
+        let mut finals = self.responses.into_iter().filter(|r| r.status >= 200);
+        let response = finals.next()?;
+        Some(Transcript {
+            request: self.request,
+            response,
+            later_responses: finals.count(),
+            later_exchanges: 0,
+        })
+    }
+}
+
+/// Reads the first exchange of curl's output; the ones after it are counted in
+/// [`Transcript::later_exchanges`].
 pub fn read(text: &str) -> Result<Transcript, TranscriptError> {
+    let mut all = read_all(text)?.into_iter();
+    let mut first = all.next().ok_or(TranscriptError::NoStatusLine)?;
+    first.later_exchanges = all.count();
+    Ok(first)
+}
+
+/// Reads every exchange of curl's output, in order; at least one.
+pub fn read_all(text: &str) -> Result<Vec<Transcript>, TranscriptError> {
     let lines: Vec<(usize, &str)> = text
         .lines()
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
@@ -131,9 +176,8 @@ pub fn read(text: &str) -> Result<Transcript, TranscriptError> {
         .iter()
         .any(|(_, l)| l.strip_prefix("< ").is_some_and(|r| status_of(r).is_some()));
 
-    let mut request: Option<RequestHead> = None;
+    let mut exchanges = vec![Exchange::default()];
     let mut in_request = false;
-    let mut responses: Vec<ResponseHead> = Vec::new();
     let mut in_response = false;
     for &(number, line) in &lines {
         // In `-v` output every head line carries its side's marker; in `-i` output the heads
@@ -153,30 +197,47 @@ pub fn read(text: &str) -> Result<Transcript, TranscriptError> {
         } else {
             (Side::Response, line)
         };
+        let current = exchanges.last_mut().expect("one exchange at least");
         match side {
             Side::Request => {
                 if content.is_empty() {
                     in_request = false;
                 } else if in_request {
-                    let head = request.as_mut().expect("in a request head");
+                    let head = current.request.as_mut().expect("in a request head");
                     head.headers.push(header_line(number, content)?);
-                } else if request.is_none() {
+                } else if (current.request.is_none() && current.responses.is_empty())
+                    || current.is_done()
+                {
                     let mut words = content.split(' ');
                     let (Some(method), Some(target)) = (words.next(), words.next()) else {
                         continue;
                     };
-                    request = Some(RequestHead {
+                    let request = Some(RequestHead {
                         method: method.to_string(),
                         target: target.to_string(),
                         headers: Vec::new(),
                     });
+                    if current.is_done() {
+                        exchanges.push(Exchange {
+                            request,
+                            responses: Vec::new(),
+                        });
+                    } else {
+                        current.request = request;
+                    }
                     in_request = true;
                 }
-                // A later request (after a redirect) is not read.
+                // A request after a redirect (curl -L) is not read.
             }
             Side::Response => {
                 if let Some(status) = status_of(content) {
-                    responses.push(ResponseHead {
+                    // In `-i` output, a status line after a final answer that is not a
+                    // redirect is another curl run's.
+                    if !verbose && current.is_done() {
+                        exchanges.push(Exchange::default());
+                    }
+                    let current = exchanges.last_mut().expect("one exchange at least");
+                    current.responses.push(ResponseHead {
                         status,
                         headers: Vec::new(),
                     });
@@ -184,20 +245,18 @@ pub fn read(text: &str) -> Result<Transcript, TranscriptError> {
                 } else if content.is_empty() {
                     in_response = false;
                 } else if in_response {
-                    let head = responses.last_mut().expect("in a response head");
+                    let head = current.responses.last_mut().expect("in a response head");
                     head.headers.push(header_line(number, content)?);
                 }
                 // Otherwise a body line.
             }
         }
     }
-    let mut finals = responses.into_iter().filter(|r| r.status >= 200);
-    let response = finals.next().ok_or(TranscriptError::NoStatusLine)?;
-    Ok(Transcript {
-        request,
-        response,
-        later_responses: finals.count(),
-    })
+    let read: Vec<Transcript> = exchanges.into_iter().filter_map(Exchange::finish).collect();
+    match read.is_empty() {
+        true => Err(TranscriptError::NoStatusLine),
+        false => Ok(read),
+    }
 }
 
 #[cfg(test)]
@@ -259,6 +318,67 @@ mod tests {
         let t = read(text).unwrap();
         assert_eq!(t.response.status, 301);
         assert_eq!(t.later_responses, 1);
+    }
+
+    #[test]
+    fn a_second_curl_run_is_another_exchange_a_redirect_is_not() {
+        let both = "\
+> OPTIONS /orders HTTP/1.1
+> Origin: https://app.example.com
+> Access-Control-Request-Method: PUT
+>
+< HTTP/1.1 204 No Content
+< access-control-allow-origin: https://app.example.com
+<
+* Connection #0 left intact
+> PUT /orders HTTP/1.1
+> Origin: https://app.example.com
+>
+< HTTP/1.1 200 OK
+< content-type: application/json
+<
+{}";
+        let all = read_all(both).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].request.as_ref().unwrap().method, "OPTIONS");
+        assert_eq!(all[0].response.status, 204);
+        assert_eq!(all[1].request.as_ref().unwrap().method, "PUT");
+        assert_eq!(
+            all[1].response.header("content-type").as_deref(),
+            Some("application/json")
+        );
+        assert!(all
+            .iter()
+            .all(|t| t.later_responses == 0 && t.later_exchanges == 0));
+        let first = read(both).unwrap();
+        assert_eq!((first.response.status, first.later_exchanges), (204, 1));
+
+        // curl -L: the request after a redirect belongs to the same exchange.
+        let followed = "\
+> GET /a HTTP/1.1
+> Origin: https://app.example.com
+>
+< HTTP/1.1 302 Found
+< location: /b
+<
+* Issue another request to this URL: 'http://localhost/b'
+> GET /b HTTP/1.1
+> Origin: https://app.example.com
+>
+< HTTP/1.1 200 OK
+<
+";
+        let all = read_all(followed).unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!((all[0].response.status, all[0].later_responses), (302, 1));
+        assert_eq!(all[0].request.as_ref().unwrap().target, "/a");
+
+        // Two curl -i runs: the second status line after a final answer.
+        let two = "HTTP/1.1 204\r\nvary: origin\r\n\r\nHTTP/1.1 200 OK\r\nx-a: 1\r\n\r\nbody\n";
+        let all = read_all(two).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!((all[0].response.status, all[1].response.status), (204, 200));
+        assert_eq!(all[1].request, None);
     }
 
     #[test]

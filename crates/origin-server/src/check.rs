@@ -5,7 +5,7 @@
 //! the lab does not contact other servers for the learner. So the learner runs curl with the
 //! browser's request headers and pastes what curl printed; the page sends that text here,
 //! `POST /_lab/check-answer` (JSON), and this handler answers with what
-//! [`cors_policy::answer::check`] makes of it — the same check, and the same words, as the
+//! [`cors_policy::answer::check_all`] makes of each exchange in it — the same check, and the same words, as the
 //! `cors-check` command: the request judged (and where each part of it came from), Chromium's
 //! verdict, what the answer must carry to pass, and notes. The page turns that into prose
 //! (`static/check.js`).
@@ -18,9 +18,9 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use cors_policy::answer::{carries, check, AnswerCheck, Note, Request, Source};
+use cors_policy::answer::{carries, check_all, AnswerCheck, Note, Request, Source};
 use cors_policy::browser::{BrowserVerdict, CredentialsMode};
-use cors_policy::transcript::{read, ResponseHead};
+use cors_policy::transcript::{read_all, ResponseHead};
 use serde::{Deserialize, Serialize};
 
 use crate::explain::{stage, RequirementView};
@@ -72,6 +72,13 @@ impl From<CredentialsMode> for Credentials {
     }
 }
 
+/// The answer: one check per exchange in the text, in order (the preflight's, then the
+/// request's, when both were pasted).
+#[derive(Serialize)]
+struct Checked {
+    exchanges: Vec<CheckView>,
+}
+
 #[derive(Serialize)]
 struct CheckView {
     stage: &'static str,
@@ -121,6 +128,7 @@ enum NoteView {
     OptionsWithoutRequestMethod,
     VaryOriginMissing,
     LaterResponses { count: usize },
+    LaterExchanges { count: usize },
     ActualNeeds { lines: Vec<LineView> },
     WithCredentialsNeeds { lines: Vec<LineView> },
 }
@@ -148,6 +156,7 @@ fn note(n: &Note) -> NoteView {
         Note::OptionsWithoutRequestMethod => NoteView::OptionsWithoutRequestMethod,
         Note::VaryOriginMissing => NoteView::VaryOriginMissing,
         Note::LaterResponses(count) => NoteView::LaterResponses { count: *count },
+        Note::LaterExchanges(count) => NoteView::LaterExchanges { count: *count },
         Note::ActualNeeds(list) => NoteView::ActualNeeds { lines: lines(list) },
         Note::WithCredentialsNeeds(list) => NoteView::WithCredentialsNeeds { lines: lines(list) },
     }
@@ -213,12 +222,19 @@ pub async fn check_answer(Json(form): Json<CheckForm>) -> Response {
         request_headers: filled(&form.request_headers),
         credentials: form.credentials.map(Into::into),
     };
-    let transcript = match read(&form.text) {
-        Ok(t) => t,
+    let exchanges = match read_all(&form.text) {
+        Ok(all) => all,
         Err(e) => return unprocessable(format!("curl's output could not be read: {e}")),
     };
-    match check(&transcript, &given) {
-        Ok(c) => Json(view(&c, &transcript.response)).into_response(),
+    match check_all(&exchanges, &given) {
+        Ok(checks) => Json(Checked {
+            exchanges: checks
+                .iter()
+                .zip(&exchanges)
+                .map(|(c, t)| view(c, &t.response))
+                .collect(),
+        })
+        .into_response(),
         Err(e) => unprocessable(format!("the answer cannot be judged yet: {e}")),
     }
 }

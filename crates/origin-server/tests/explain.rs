@@ -184,7 +184,7 @@ async fn pasted_curl_output_comes_back_as_chromiums_verdict_on_the_answer() {
         .check(&serde_json::json!({ "text": CURL_V_PREFLIGHT, "origin": "https://other.example" }))
         .await;
     assert_eq!(status, 200, "{body}");
-    let c: Value = serde_json::from_str(&body).unwrap();
+    let c = only_exchange(&body);
     assert_eq!(c["passes"], false, "{c}");
     assert_eq!(c["cors_error"], "HeaderDisallowedByPreflightResponse");
     assert_eq!(c["failed_parameter"], "x-token");
@@ -229,7 +229,7 @@ async fn pasted_curl_output_comes_back_as_chromiums_verdict_on_the_answer() {
         }))
         .await;
     assert_eq!(status, 200, "{body}");
-    let c: Value = serde_json::from_str(&body).unwrap();
+    let c = only_exchange(&body);
     assert_eq!(c["cors_error"], "PreflightWildcardOriginNotAllowed", "{c}");
     assert_eq!(
         (&c["origin"], &c["origin_from"], &c["method_from"]),
@@ -259,8 +259,7 @@ async fn pasted_curl_output_comes_back_as_chromiums_verdict_on_the_answer() {
             "method": "DELETE",
         }))
         .await;
-    let c: Value = serde_json::from_str(&body).unwrap();
-    server.stop().await;
+    let c = only_exchange(&body);
     assert_eq!(
         (&c["passes"], &c["cors_error"]),
         (&true.into(), &Value::Null),
@@ -281,6 +280,42 @@ async fn pasted_curl_output_comes_back_as_chromiums_verdict_on_the_answer() {
             { "name": "access-control-allow-credentials", "value": "true" },
         ])
     );
+
+    // The preflight's run and the request's, pasted together: each judged, in order.
+    let actual = "> PUT /orders HTTP/2\n> origin: https://shop.example.com\n>\n< HTTP/2 200\n\
+                  < access-control-allow-origin: https://shop.example.com\n<\n";
+    let (status, body) = server
+        .check(&serde_json::json!({ "text": format!("{CURL_V_PREFLIGHT}{actual}") }))
+        .await;
+    server.stop().await;
+    assert_eq!(status, 200, "{body}");
+    let both: Value = serde_json::from_str(&body).unwrap();
+    let verdicts: Vec<(&Value, &Value, &Value)> = both["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (&c["stage"], &c["method"], &c["cors_error"]))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            (
+                &"preflight".into(),
+                &"PUT".into(),
+                &"HeaderDisallowedByPreflightResponse".into()
+            ),
+            (&"actual".into(), &"PUT".into(), &Value::Null),
+        ],
+        "{both}"
+    );
+}
+
+/// The one check of a body with one exchange.
+fn only_exchange(body: &str) -> Value {
+    let all: Value = serde_json::from_str(body).unwrap();
+    let exchanges = all["exchanges"].as_array().expect("exchanges");
+    assert_eq!(exchanges.len(), 1, "{all}");
+    exchanges[0].clone()
 }
 
 #[tokio::test]

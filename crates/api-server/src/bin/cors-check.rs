@@ -11,17 +11,18 @@
 //! ```
 //!
 //! With `curl -v` the request is read from curl's `> ` lines; with `curl -i` give it by flags.
-//! Exit code 0: the answer passes; 1: Chromium blocks it; 2: bad flags or unreadable input,
+//! Several curl runs piped in (the preflight's, then the request's) are judged one by one.
+//! Exit code 0: every answer passes; 1: Chromium blocks one; 2: bad flags or unreadable input,
 //! every problem named at once.
 
 use std::io::Read;
 use std::process::ExitCode;
 
 use clap::Parser;
-use cors_policy::answer::{carries, check, AnswerCheck, Note, Request, Source};
+use cors_policy::answer::{carries, check_all, AnswerCheck, Note, Request, Source};
 use cors_policy::browser::{BrowserVerdict, CredentialsMode, RequestKind};
 use cors_policy::console::{fetch_line, Requirement};
-use cors_policy::transcript::{read, ResponseHead};
+use cors_policy::transcript::{read_all, ResponseHead};
 
 /// Longest input read, in bytes: a verbose curl run with a body is a few kilobytes.
 const MAX_INPUT: u64 = 1024 * 1024;
@@ -79,11 +80,11 @@ fn main() -> ExitCode {
     };
     let result = match problems.is_empty() {
         false => Err(problems),
-        true => read(&input)
+        true => read_all(&input)
             .map_err(|e| vec![format!("standard input: {e}")])
-            .and_then(|t| {
-                let c = check(&t, &given).map_err(|e| vec![e.to_string()])?;
-                Ok((c, t.response))
+            .and_then(|all| {
+                let checks = check_all(&all, &given).map_err(|e| vec![e.to_string()])?;
+                Ok((checks, all))
             }),
     };
     match result {
@@ -94,9 +95,18 @@ fn main() -> ExitCode {
             }
             ExitCode::from(2)
         }
-        Ok((c, response)) => {
-            print!("{}", report(&c, &response, args.url.as_deref()));
-            match c.verdict.is_pass() {
+        Ok((checks, exchanges)) => {
+            // Several curl runs piped in (the preflight's, then the request's): each judged.
+            for (i, (c, t)) in checks.iter().zip(&exchanges).enumerate() {
+                if checks.len() > 1 {
+                    if i > 0 {
+                        println!();
+                    }
+                    println!("Exchange {} of {}:", i + 1, checks.len());
+                }
+                print!("{}", report(c, &t.response, args.url.as_deref()));
+            }
+            match checks.iter().all(|c| c.verdict.is_pass()) {
                 true => ExitCode::SUCCESS,
                 false => ExitCode::from(1),
             }
@@ -213,6 +223,11 @@ fn note(n: &Note) -> String {
         Note::LaterResponses(n) => format!(
             "curl followed {n} redirect(s) after this answer; only the first answer is \
              checked (Chromium checks each, and sends Origin: null after a cross-origin one)"
+        ),
+        Note::LaterExchanges(n) => format!(
+            "the input holds {n} more curl run(s) after this one, not judged: one of them shows \
+             no request (curl -i), and the flags' request can be only one of them; pipe \
+             curl -sv output to have each judged"
         ),
         Note::ActualNeeds(list) => format!(
             "the answer to the request itself must carry {} too",
