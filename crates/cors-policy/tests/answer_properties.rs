@@ -5,13 +5,14 @@
 //! curl's own `*` remarks and a body around it) reads back to the same status and header lines,
 //! and in `-v` form to the same request; the answer's verdict is Chromium's check of that
 //! response for the request curl's lines show; and it is blocked exactly when it has required
-//! lines to add, at least one of which it does not carry yet.
+//! lines to add, at least one of which it does not carry yet. Two runs pasted together read
+//! back as two exchanges, unless the first answer is a redirect curl followed.
 //!
 //! `PROPTEST_CASES=10000 cargo test -p cors-policy --test answer_properties` searches harder.
 
 use cors_policy::answer::{carries, check, Request};
 use cors_policy::browser::{self, BrowserRequest, CredentialsMode, RequestKind};
-use cors_policy::transcript::read;
+use cors_policy::transcript::{read, read_all};
 use proptest::prelude::*;
 use proptest::sample::select;
 
@@ -129,5 +130,20 @@ proptest! {
             credentials: Some(credentials),
         };
         prop_assert_eq!(check(&plain, &by_flags).unwrap().verdict, expected);
+
+        // Two curl runs pasted one after the other read back as two exchanges, each as when
+        // read alone, unless the first answer is a redirect (then the second is curl -L's hop).
+        let second = curl_v(&sent, 200, &lines);
+        let both = read_all(&format!("{}{second}", curl_v(&sent, status, &lines))).unwrap();
+        let alone = read(&second).unwrap();
+        if (300..400).contains(&status) {
+            prop_assert_eq!(both.len(), 1);
+            prop_assert_eq!(both[0].later_responses, 1);
+        } else {
+            prop_assert_eq!(both.len(), 2);
+            prop_assert_eq!(&both[0].response, &verbose.response);
+            prop_assert_eq!(&both[1].response, &alone.response);
+            prop_assert_eq!(&both[1].request, &alone.request);
+        }
     }
 }
