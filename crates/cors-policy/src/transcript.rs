@@ -222,6 +222,8 @@ pub fn read_all(text: &str) -> Result<Vec<Transcript>, TranscriptError> {
                             request,
                             responses: Vec::new(),
                         });
+                        // The last answer's head is over: its lines are not the new one's.
+                        in_response = false;
                     } else {
                         current.request = request;
                     }
@@ -379,6 +381,25 @@ mod tests {
         assert_eq!(all.len(), 2);
         assert_eq!((all[0].response.status, all[1].response.status), (204, 200));
         assert_eq!(all[1].request, None);
+    }
+
+    /// Found by the `curl_answer` fuzz target: a response header line after the next request
+    /// line once belonged to no head, and the reader panicked.
+    #[test]
+    fn a_response_line_after_the_next_request_line_is_no_header() {
+        let found = "x-token\0\n< HTTP/.. 262\n>\n< true:...=TP\n>H\x000 00<r\n< HTTP:*/.h\n>,,H:4";
+        assert!(matches!(
+            read_all(found),
+            Err(TranscriptError::BadHeaderLine { line: 7, .. })
+        ));
+        let text = found.strip_suffix("\n>,,H:4").unwrap();
+        let all = read_all(text).unwrap();
+        assert_eq!(all.len(), 1, "the second exchange has no answer: {all:?}");
+        assert_eq!(all[0].response.status, 262);
+        assert_eq!(
+            all[0].response.headers,
+            [("true".to_string(), "...=TP".to_string())]
+        );
     }
 
     #[test]
