@@ -94,6 +94,22 @@ async fn curl_v_of_preflights_is_judged_as_chromium_judges_them() {
             && out.contains(" to a PUT request itself from "),
         "{out}"
     );
+    // curl -L following the API's cross-origin redirect: one exchange, its hop counted.
+    let api = support::start_api_with_alt(&[], |a| format!("http://localhost:{}", a.port())).await;
+    let followed = curl(&[
+        "-v",
+        "-L",
+        &format!("{}/api/redirect", api.base),
+        "-H",
+        &format!("Origin: {LAB}"),
+    ]);
+    let (_, out, _) = cors_check(&followed, &[]);
+    assert!(
+        out.starts_with("Answer 302 to a GET request itself")
+            && out.contains("curl followed 1 redirect(s) after this answer")
+            && !out.contains("Exchange"),
+        "{out}"
+    );
     let stranger = curl(&["-v", &item, "-H", "Origin: https://evil.example"]);
     let (code, out, _) = cors_check(&format!("{allowed}{stranger}"), &[]);
     assert_eq!(code, Some(1), "one of the two is blocked: {out}");

@@ -143,6 +143,15 @@ impl Exchange {
             .is_some_and(|r| !(300..400).contains(&r.status))
     }
 
+    /// Where the last final answer redirects to, when it is a redirect (`""` without a
+    /// `Location`).
+    fn redirect(&self) -> Option<String> {
+        let last = self.responses.iter().rev().find(|r| r.status >= 200)?;
+        (300..400)
+            .contains(&last.status)
+            .then(|| last.header("location").unwrap_or_default())
+    }
+
     fn finish(self) -> Option<Transcript> {
         let mut finals = self.responses.into_iter().filter(|r| r.status >= 200);
         let response = finals.next()?;
@@ -153,6 +162,16 @@ impl Exchange {
             later_exchanges: 0,
         })
     }
+}
+
+/// Whether a request for `target` (curl's request line: a path, or an absolute URL) goes where
+/// `location` points; an empty `location` is taken to.
+fn leads_to(location: &str, target: &str) -> bool {
+    let path = match location.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => location,
+    };
+    location.is_empty() || target == location || target == path
 }
 
 /// Reads the first exchange of curl's output; the ones after it are counted in
@@ -178,6 +197,7 @@ pub fn read_all(text: &str) -> Result<Vec<Transcript>, TranscriptError> {
 
     let mut exchanges = vec![Exchange::default()];
     let mut in_request = false;
+    let mut skipping = false; // the request head of a redirect hop
     let mut in_response = false;
     for &(number, line) in &lines {
         // In `-v` output every head line carries its side's marker; in `-i` output the heads
@@ -202,22 +222,32 @@ pub fn read_all(text: &str) -> Result<Vec<Transcript>, TranscriptError> {
             Side::Request => {
                 if content.is_empty() {
                     in_request = false;
+                    skipping = false;
                 } else if in_request {
                     let head = current.request.as_mut().expect("in a request head");
                     head.headers.push(header_line(number, content)?);
-                } else if (current.request.is_none() && current.responses.is_empty())
-                    || current.is_done()
-                {
+                } else if !skipping {
                     let mut words = content.split(' ');
                     let (Some(method), Some(target)) = (words.next(), words.next()) else {
                         continue;
                     };
+                    let fresh = current.request.is_none() && current.responses.is_empty();
+                    // After a redirect, curl -L asks where it points; a request elsewhere is
+                    // another curl run.
+                    let redirect = current.redirect();
+                    let next_run = current.is_done()
+                        || redirect.as_deref().is_some_and(|to| !leads_to(to, target));
+                    if !fresh && !next_run {
+                        // curl -L's request after a redirect: the same exchange, not read.
+                        skipping = redirect.is_some();
+                        continue;
+                    }
                     let request = Some(RequestHead {
                         method: method.to_string(),
                         target: target.to_string(),
                         headers: Vec::new(),
                     });
-                    if current.is_done() {
+                    if next_run {
                         exchanges.push(Exchange {
                             request,
                             responses: Vec::new(),
@@ -229,7 +259,7 @@ pub fn read_all(text: &str) -> Result<Vec<Transcript>, TranscriptError> {
                     }
                     in_request = true;
                 }
-                // A request after a redirect (curl -L) is not read.
+                // Otherwise the rest of a request curl -L sent after a redirect.
             }
             Side::Response => {
                 if let Some(status) = status_of(content) {
@@ -374,6 +404,16 @@ mod tests {
         assert_eq!(all.len(), 1);
         assert_eq!((all[0].response.status, all[0].later_responses), (302, 1));
         assert_eq!(all[0].request.as_ref().unwrap().target, "/a");
+
+        // A redirect curl did not follow, then another run elsewhere: two exchanges.
+        let not_followed = followed.replace("> GET /b", "> PUT /c");
+        let all = read_all(&not_followed).unwrap();
+        assert_eq!(all.len(), 2, "{all:?}");
+        assert_eq!((all[0].response.status, all[0].later_responses), (302, 0));
+        assert_eq!(all[1].request.as_ref().unwrap().target, "/c");
+        assert!(leads_to("https://api.example.com/b?x=1", "/b?x=1"));
+        assert!(leads_to("https://api.example.com", "/"));
+        assert!(leads_to("/b", "/b") && !leads_to("/b", "/c"));
 
         // Two curl -i runs: the second status line after a final answer.
         let two = "HTTP/1.1 204\r\nvary: origin\r\n\r\nHTTP/1.1 200 OK\r\nx-a: 1\r\n\r\nbody\n";
