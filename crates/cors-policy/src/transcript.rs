@@ -11,7 +11,8 @@
 //! A text may hold several exchanges: the learner ran curl for the preflight and then for the
 //! request itself, and pasted both. A final answer that is not a redirect ends an exchange; a
 //! request head or a status line after it starts the next one ([`read_all`]; [`read`] keeps
-//! the first and counts the rest). In each exchange it keeps the request (in `-v` output only)
+//! the first and counts the rest). After a redirect, a request for where its `Location`
+//! points is curl `-L` following it, in the same exchange; a request elsewhere starts the next. In each exchange it keeps the request (in `-v` output only)
 //! and the first final response: an interim `1xx` head (`100 Continue`) is skipped. The final
 //! responses after a redirect — curl `-L` following it — are counted, not read: the browser
 //! checks each of them, against a different request, and from a cross-origin redirect on with
