@@ -135,22 +135,22 @@ struct Exchange {
 }
 
 impl Exchange {
+    /// The last final (not `1xx`) answer read, and whether it is a redirect.
+    fn last_final(&self) -> Option<(&ResponseHead, bool)> {
+        let last = self.responses.iter().rev().find(|r| r.status >= 200)?;
+        Some((last, (300..400).contains(&last.status)))
+    }
+
     /// A final answer that is not a redirect: what follows belongs to another exchange.
     fn is_done(&self) -> bool {
-        self.responses
-            .iter()
-            .rev()
-            .find(|r| r.status >= 200)
-            .is_some_and(|r| !(300..400).contains(&r.status))
+        self.last_final().is_some_and(|(_, redirect)| !redirect)
     }
 
     /// Where the last final answer redirects to, when it is a redirect (`""` without a
     /// `Location`).
     fn redirect(&self) -> Option<String> {
-        let last = self.responses.iter().rev().find(|r| r.status >= 200)?;
-        (300..400)
-            .contains(&last.status)
-            .then(|| last.header("location").unwrap_or_default())
+        let (last, redirect) = self.last_final()?;
+        redirect.then(|| last.header("location").unwrap_or_default())
     }
 
     fn finish(self) -> Option<Transcript> {
