@@ -54,12 +54,12 @@ export function setUpAnswerCheck() {
     text.value = EXAMPLE;
     text.focus();
   });
+  // The form's text fields, by the key they have in the request body and in `#check=`.
+  const TEXT_FIELDS = { origin: 'check-origin', method: 'check-method', request_headers: 'check-request-headers' };
   const fields = () => ({
     text: text.value,
-    origin: field('check-origin')?.value ?? '',
+    ...Object.fromEntries(Object.entries(TEXT_FIELDS).map(([key, id]) => [key, field(id)?.value ?? ''])),
     preflight: field('check-preflight')?.checked ?? false,
-    method: field('check-method')?.value ?? '',
-    request_headers: field('check-request-headers')?.value ?? '',
     credentials: field('check-credentials')?.value || null,
   });
   const fromHash = () => {
@@ -67,11 +67,11 @@ export function setUpAnswerCheck() {
     if (!query) return;
     const given = new URLSearchParams(query);
     text.value = given.get('text') ?? '';
-    for (const [id, key] of [['check-origin', 'origin'], ['check-method', 'method'], ['check-request-headers', 'request_headers'], ['check-credentials', 'credentials']]) {
+    for (const [key, id] of [...Object.entries(TEXT_FIELDS), ['credentials', 'check-credentials']]) {
       if (field(id)) field(id).value = given.get(key) ?? '';
     }
     if (field('check-preflight')) field('check-preflight').checked = given.get('preflight') === 'true';
-    if (['origin', 'method', 'request_headers', 'preflight'].some((k) => given.get(k))) field('check-request')?.setAttribute('open', '');
+    if ([...Object.keys(TEXT_FIELDS), 'preflight'].some((k) => given.get(k))) field('check-request')?.setAttribute('open', '');
     form.requestSubmit();
     document.getElementById('check')?.scrollIntoView();
   };
