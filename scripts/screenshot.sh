@@ -2,7 +2,8 @@
 # Screenshots of the lab page for the README: docs/screenshot-light.png and docs/screenshot-dark.png,
 # docs/screenshot-explain.png (the "Explain an error" section with its example explained),
 # docs/screenshot-check.png ("Check your own server's answer" with its example checked, dark),
-# docs/screenshot-predict.png (a card in "Predict first" mode, predicted, run and scored) and
+# docs/screenshot-predict.png (a card in "Predict first" mode, predicted, run and scored),
+# docs/screenshot-compare.png ("Compare policies": nine scenarios under three presets) and
 # docs/screenshot-walk.png ("Try a request": the form's request walked, then sent for real).
 #
 # Starts the lab (target/debug/cors-lab when built, else `cargo run`), opens the trusted page in
@@ -182,12 +183,12 @@ try:
         with open(path, "wb") as f:
             f.write(base64.b64decode(shot["data"]))
         print(f"  {path}")
-    def section_shot(section, name, scheme, steps):
+    def section_shot(section, name, scheme, steps, seconds=10):
         """Runs `steps` (pairs of script, then condition to wait for) and saves the section."""
         send("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]}, session)
         for script, condition in steps:
             evaluate(session, script)
-            wait_for(session, condition, 10)
+            wait_for(session, condition, seconds)
         evaluate(session, "document.activeElement && document.activeElement.blur(); true")
         time.sleep(0.3)
         box = evaluate(session, f"(() => {{ const r = document.getElementById('{section}').getBoundingClientRect(); return {{ x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height }}; }})()")
@@ -213,6 +214,14 @@ try:
         ("document.getElementById('predict-mode').click(); document.querySelector('input[name=\"predict-unlisted-header-preflight\"][value=\"no\"]').click(); document.querySelector('input[name=\"predict-unlisted-header-outcome\"][value=\"pass\"]').click(); document.querySelector('[data-run=\"unlisted-header\"]').click(); true",
          "document.querySelector('[data-scenario=\"unlisted-header\"] .predict__score')?.dataset.asked === '2'"),
     ])
+    # Compare policies: nine scenarios under strict, permissive and off (the API is put back).
+    compare = "get-simple,post-json,put-item,patch-lowercase,unlisted-header,authorization-header,credentialed-get,read-exposed,no-cors-get"
+    section_shot("compare", "compare", "light", [
+        (f"location.hash = 'compare=strict,permissive,off&compare-scenarios={compare}'; true",
+         "[...document.querySelectorAll('input[name=compare-preset]:checked')].length === 3"),
+        ("document.getElementById('compare-run').click(); true",
+         "document.getElementById('compare').dataset.state === 'done'"),
+    ], seconds=120)
     # A walk: the form's credentialed PUT with JSON, walked, then sent for real from the page.
     section_shot("walk", "walk", "light", [
         ("document.getElementById('walk-credentials').checked = true; document.getElementById('walk-submit').click(); true",

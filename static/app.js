@@ -16,6 +16,7 @@ import { setUpConsoleExplainer } from './console.js';
 import { setUpAnswerCheck } from './check.js';
 import { setUpPredictMode, scorePrediction } from './predict.js';
 import { setUpWalkthrough } from './walkthrough.js';
+import { setUpCompare } from './compare.js';
 
 function readContext(body) {
   const d = body.dataset;
@@ -148,6 +149,7 @@ async function main() {
   const running = new Map(); // id → promise of the current run
   const offerBox = document.getElementById('share-offer');
   let wanted = { autorun: [] }; // the parsed hash
+  let comparison = null; // the "Compare policies" section, once the catalogue is loaded
 
   const policyPanel = new PolicyPanel(ctx, {
     onChange: (policy) => {
@@ -157,6 +159,7 @@ async function main() {
       }
       showOffer();
       walkPolicyChanged(policy);
+      comparison?.policyChanged(policy);
     },
   });
   policyPanel.load();
@@ -331,6 +334,17 @@ async function main() {
     renderGroups(list, document.getElementById('group-nav'), catalogue, ctx, (id) => { run(id).catch((e) => console.error(e)); });
     if (policyPanel.policy) policyPanel.onChange(policyPanel.policy);
     panel.setScenarios(scenarios);
+    comparison = setUpCompare({
+      ctx,
+      policyPanel,
+      scenarios,
+      run: (scenario, policy) => runScenario(scenario, ctx, policy),
+      onBusy: (busy) => {
+        runAllButton.disabled = busy;
+        document.body.dataset.comparing = busy ? 'true' : 'false';
+      },
+    });
+    if (policyPanel.policy) comparison?.policyChanged(policyPanel.policy);
     document.body.dataset.ready = 'true';
   } catch (e) {
     runAllButton.disabled = true;
@@ -339,8 +353,12 @@ async function main() {
   }
   // After the catalogue, so the panel knows each run's scenario and credentials mode.
   panel.start();
-  window.addEventListener('hashchange', () => { followHash(); });
+  window.addEventListener('hashchange', () => {
+    followHash();
+    comparison?.followHash();
+  });
   followHash();
+  comparison?.followHash();
 }
 
 main();

@@ -31,6 +31,16 @@ function isPresetSource(source) {
   return /^preset\b/i.test(String(source ?? ''));
 }
 
+/** The fields set by a variable rather than by the preset: variable → value. */
+function overridesOf(policy) {
+  return new Map((policy?.fields ?? []).filter((f) => !isPresetSource(f.source)).map((f) => [f.variable, f.value]));
+}
+
+/** The switch's `variables` that put this policy back: its preset and the fields set on top of it. */
+export function variablesOf(policy) {
+  return { CORS_PRESET: policy.preset, ...Object.fromEntries(overridesOf(policy)) };
+}
+
 export class PolicyPanel {
   /**
    * `ctx`: the page context (role, apiUrl, secret, trustedUrl…); `onChange(policy)` after every
@@ -190,7 +200,7 @@ export class PolicyPanel {
 
   fieldsForm() {
     const fields = this.policy.fields ?? [];
-    const overrides = new Map(fields.filter((f) => !isPresetSource(f.source)).map((f) => [f.variable, f.value]));
+    const overrides = overridesOf(this.policy);
     const presetSelect = h('select', { id: 'switch-preset', name: 'CORS_PRESET' },
       (this.policy.presets ?? []).map((p) => h('option', { value: p.name, selected: p.name === this.policy.preset }, p.broken ? `${p.name} (broken on purpose)` : p.name)));
     const inputs = FIELD_VARIABLES.map(([name, variable, placeholder]) => {

@@ -1,0 +1,295 @@
+// “Compare policies”: the same scenarios under several presets, side by side. For each preset
+// chosen, the page switches the API to it (POST /_lab/switch, as the policy panel does), runs
+// each chosen scenario for real in this browser, and writes what happened into one column of a
+// table; when it is done, or stopped, it switches back to the policy that was in force. A row
+// whose cells differ is marked: that request is what the choice of policy changes.
+//
+// Only the trusted page can switch, so only it can compare. Switching changes the policy for
+// every open page, which is why a link (`#compare=strict,off&compare-group=Credentials`) only
+// fills the form: the comparison starts when someone presses the button.
+//
+// DOM contract (the browser tests rely on it): #compare[data-state="idle" | "running" | "done"
+// | "stopped" | "failed"]; inputs name="compare-preset" (value = preset) and #compare-group;
+// #compare-run and #compare-stop; each result cell td.compare__cell has data-preset,
+// data-scenario, data-run-id, data-outcome (pass | blocked | unreached), data-cors-error and
+// data-preflights; a row that differs has data-differs.
+
+import { h, fill, wordBreaks } from './dom.js';
+import { variablesOf } from './policy.js';
+
+const DEFAULT_PRESETS = ['strict', 'permissive', 'off'];
+const ALL_GROUPS = '';
+const LINKED = 'linked'; // not a group's name: those have capitals and spaces
+
+/** `#compare=a,b&compare-group=G&compare-scenarios=x,y` → { presets, group, scenarios }, or null. */
+export function parseCompareHash(hash) {
+  const text = String(hash ?? '').replace(/^#/, '');
+  if (!text.includes('compare')) return null;
+  const p = new URLSearchParams(text);
+  if (!p.has('compare')) return null;
+  const list = (name) => (p.get(name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return { presets: list('compare'), group: p.get('compare-group') ?? ALL_GROUPS, scenarios: list('compare-scenarios') };
+}
+
+/** The link that fills the form the same way. */
+export function compareHash({ presets, group, scenarios }) {
+  const p = new URLSearchParams({ compare: presets.join(',') });
+  if (scenarios?.length) p.set('compare-scenarios', scenarios.join(','));
+  else if (group) p.set('compare-group', group);
+  return `#${p.toString()}`;
+}
+
+/** A cell's result in one word, for telling rows apart: the outcome and the CorsError. */
+export function cellKey(result) {
+  return result.outcome === 'blocked' ? `blocked:${result.corsError}` : result.outcome;
+}
+
+/** Whether the cells of a row say different things. */
+export function rowDiffers(results) {
+  return new Set(results.map(cellKey)).size > 1;
+}
+
+function cellBody(result) {
+  const preflights = result.preflightCount ?? 0;
+  const preflightNote = preflights
+    ? h('span', { class: 'compare__preflights' }, `${preflights} preflight${preflights === 1 ? '' : 's'}`)
+    : null;
+  if (result.journalError) {
+    return [h('span', { class: 'compare__word bad-text' }, '? unknown'), h('span', { class: 'small' }, 'the journal could not be read')];
+  }
+  if (result.outcome === 'pass') {
+    const opaque = (result.entries ?? []).length > 0 && result.entries.every((e) => !e.origin);
+    return [h('span', { class: 'compare__word ok-text' }, opaque ? '✓ sent, opaque' : '✓ passes'), preflightNote];
+  }
+  if (result.outcome === 'unreached') {
+    return [h('span', { class: 'compare__word muted' }, '– nothing sent')];
+  }
+  const notSent = (result.rounds ?? []).some((r) => r.notSent);
+  return [
+    h('span', { class: 'compare__word bad-text' }, '✗ blocked'),
+    h('code', { class: 'compare__error' }, wordBreaks(result.corsError || 'blocked')),
+    preflightNote,
+    notSent ? h('span', { class: 'compare__never' }, 'request never sent') : null,
+  ];
+}
+
+function summary(results) {
+  const count = (outcome) => results.filter((r) => r.outcome === outcome).length;
+  const parts = [[count('pass'), 'pass'], [count('blocked'), 'blocked'], [count('unreached'), 'nothing sent']]
+    .filter(([n]) => n > 0).map(([n, word]) => `${n} ${word}`);
+  return parts.join(' · ') || '–';
+}
+
+/**
+ * Set up the section. `run(scenario, policy)` runs one scenario under the policy in force and
+ * resolves to its result (runner.js's `runScenario`). `onBusy(true | false)` brackets a comparison.
+ */
+export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => {} }) {
+  const section = document.getElementById('compare');
+  if (!section) return;
+  const form = section.querySelector('#compare-form');
+  const presetBox = section.querySelector('#compare-presets');
+  const groupSelect = section.querySelector('#compare-group');
+  const runButton = section.querySelector('#compare-run');
+  const stopButton = section.querySelector('#compare-stop');
+  const onlyDiffers = section.querySelector('#compare-only-differs');
+  const status = section.querySelector('#compare-status');
+  const result = section.querySelector('#compare-result');
+  const link = section.querySelector('#compare-link');
+  let stopRequested = false;
+  let wanted = parseCompareHash(window.location.hash);
+  section.dataset.state = 'idle';
+
+  const order = [];
+  for (const s of scenarios) if (!order.includes(s.group)) order.push(s.group);
+  const linked = () => scenarios.filter((s) => wanted?.scenarios?.includes(s.id));
+
+  // The groups, and first, when a link named scenarios one by one, those.
+  function renderGroupOptions() {
+    const fromLink = linked();
+    const selected = fromLink.length ? LINKED : (wanted?.group ?? groupSelect.value);
+    fill(groupSelect,
+      fromLink.length ? h('option', { value: LINKED }, `The ${fromLink.length} the link chose`) : null,
+      h('option', { value: ALL_GROUPS }, `All ${scenarios.length} scenarios`),
+      order.map((g) => h('option', { value: g }, `${g} (${scenarios.filter((s) => s.group === g).length})`)));
+    groupSelect.value = [...groupSelect.options].some((o) => o.value === selected) ? selected : ALL_GROUPS;
+  }
+  renderGroupOptions();
+
+  function chosenPresets() {
+    return [...presetBox.querySelectorAll('input[name="compare-preset"]:checked')].map((i) => i.value);
+  }
+
+  function chosenScenarios() {
+    const group = groupSelect.value;
+    if (group === LINKED) return linked();
+    return group === ALL_GROUPS ? scenarios : scenarios.filter((s) => s.group === group);
+  }
+
+  function choice() {
+    const group = groupSelect.value;
+    return group === LINKED
+      ? { presets: chosenPresets(), scenarios: linked().map((s) => s.id) }
+      : { presets: chosenPresets(), group };
+  }
+
+  function updateLink() {
+    link.setAttribute('href', compareHash(choice()));
+  }
+
+  function renderPresets(policy) {
+    const presets = policy?.presets ?? [];
+    const checked = new Set(wanted?.presets?.length ? wanted.presets : (chosenPresets().length ? chosenPresets() : DEFAULT_PRESETS));
+    if (!presets.length) return;
+    const unknown = (wanted?.presets ?? []).filter((name) => !presets.some((p) => p.name === name));
+    fill(presetBox, presets.map((p) => h('label', { class: 'compare__preset' },
+      h('input', { type: 'checkbox', name: 'compare-preset', value: p.name, checked: checked.has(p.name) }),
+      ' ', h('code', {}, p.name), p.broken ? h('span', { class: 'muted small' }, ' broken') : null)),
+    unknown.length ? h('p', { class: 'small bad-text compare__unknown' }, `The link names presets this API does not know: ${unknown.join(', ')}.`) : null);
+  }
+
+  function canCompare() {
+    return policyPanel.canSwitch();
+  }
+
+  function refreshControls(busy) {
+    const can = canCompare();
+    runButton.disabled = busy || !can || chosenPresets().length === 0 || chosenScenarios().length === 0;
+    stopButton.hidden = !busy;
+    for (const el of form.querySelectorAll('input, select')) el.disabled = busy || !can;
+    if (!busy && !can && policyPanel.policy) {
+      fill(status, ctx.role === 'trusted'
+        ? 'Switching at runtime is off for this API (LAB_ALLOW_SWITCH), so policies cannot be compared here: start one lab per policy instead.'
+        : ['Comparing switches the API’s policy, and only the trusted page may do that: ',
+          h('a', { href: `${ctx.trustedUrl}/${compareHash(choice())}` }, 'compare on the trusted page'), '.']);
+    }
+  }
+
+  function renderTable(presets, list, cells) {
+    const rows = [];
+    for (const group of order) {
+      const members = list.filter((s) => s.group === group);
+      if (!members.length) continue;
+      const groupRow = h('tr', { class: 'compare__group' }, h('th', { scope: 'colgroup', colspan: presets.length + 1 }, group));
+      rows.push(groupRow);
+      for (const s of members) {
+        const row = presets.map((p) => cells.get(`${p}\u0000${s.id}`));
+        const done = row.filter(Boolean);
+        const differs = done.length === presets.length && rowDiffers(done);
+        if (differs) groupRow.dataset.anyDiffers = 'true';
+        rows.push(h('tr', { class: 'compare__row', dataset: { scenario: s.id, differs: differs ? 'true' : null } },
+          h('th', { scope: 'row' }, h('a', { href: `#scenario-${s.id}` }, s.title), differs ? h('span', { class: 'compare__differs' }, ' differs') : null),
+          presets.map((p, i) => {
+            const r = row[i];
+            if (!r) return h('td', { class: 'compare__cell is-pending', dataset: { preset: p, scenario: s.id } }, h('span', { class: 'muted' }, '…'));
+            return h('td', {
+              class: `compare__cell is-${r.outcome}`,
+              title: r.reason || null,
+              dataset: { preset: p, scenario: s.id, runId: r.runId, outcome: r.outcome, corsError: r.corsError ?? '', preflights: r.preflightCount ?? 0 },
+            }, cellBody(r));
+          })));
+      }
+    }
+    const foot = h('tr', { class: 'compare__summary' }, h('th', { scope: 'row' }, 'In all'),
+      presets.map((p) => h('td', {}, summary(list.map((s) => cells.get(`${p}\u0000${s.id}`)).filter(Boolean)))));
+    fill(result, h('div', { class: 'table-wrap' },
+      h('table', { class: 'compare__table' },
+        h('caption', {}, `${list.length} scenario${list.length === 1 ? '' : 's'} from the ${ctx.role === 'trusted' ? 'trusted' : 'untrusted'} page (${ctx.pageOrigin}), under ${presets.length} polic${presets.length === 1 ? 'y' : 'ies'}`),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Scenario'), presets.map((p) => h('th', { scope: 'col' }, h('code', {}, p))))),
+        h('tbody', {}, rows),
+        h('tfoot', {}, foot))));
+  }
+
+  async function compare() {
+    const presets = chosenPresets();
+    const list = chosenScenarios();
+    const before = policyPanel.policy;
+    if (!presets.length || !list.length || !before) return;
+    const restore = variablesOf(before);
+    const cells = new Map();
+    stopRequested = false;
+    section.dataset.state = 'running';
+    onBusy(true);
+    refreshControls(true);
+    renderTable(presets, list, cells);
+    let state = 'done';
+    try {
+      outer: for (const [pi, preset] of presets.entries()) {
+        fill(status, `Switching the API to ${preset} (${pi + 1} of ${presets.length})…`);
+        const now = await policyPanel.switchTo({ variables: { CORS_PRESET: preset } });
+        if (!now || now.preset !== preset) {
+          fill(status, `The API did not switch to ${preset}; the comparison stopped. The policy panel says why.`);
+          state = 'failed';
+          break;
+        }
+        for (const [si, scenario] of list.entries()) {
+          if (stopRequested) { state = 'stopped'; break outer; }
+          fill(status, `Under ${preset} (${pi + 1} of ${presets.length}): ${scenario.title} (${si + 1} of ${list.length})…`);
+          cells.set(`${preset}\u0000${scenario.id}`, await run(scenario, now));
+          renderTable(presets, list, cells);
+          applyFilter();
+        }
+      }
+    } finally {
+      const back = await policyPanel.switchTo({ variables: restore });
+      const differ = result.querySelectorAll('tr[data-differs]').length;
+      const restored = back ? `The API is back on ${back.preset}${Object.keys(restore).length > 1 ? ', with the fields that were set' : ''}.`
+        : 'Putting the policy back failed: see the policy panel, and switch it there.';
+      if (state === 'done') {
+        fill(status, `Done: ${list.length} scenario${list.length === 1 ? '' : 's'} under ${presets.length} polic${presets.length === 1 ? 'y' : 'ies'}; ${differ} row${differ === 1 ? '' : 's'} differ. ${restored}`);
+      } else if (state === 'stopped') {
+        fill(status, `Stopped. ${restored}`);
+      } else {
+        status.append(' ', restored);
+      }
+      section.dataset.state = state;
+      onBusy(false);
+      refreshControls(false);
+    }
+  }
+
+  function applyFilter() {
+    result.classList.toggle('is-only-differs', onlyDiffers.checked);
+  }
+
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    compare().catch((e) => {
+      fill(status, `The comparison failed: ${e}`);
+      section.dataset.state = 'failed';
+    });
+  });
+  form.addEventListener('change', () => {
+    refreshControls(section.dataset.state === 'running');
+    updateLink();
+  });
+  stopButton.addEventListener('click', () => {
+    stopRequested = true;
+    fill(status, 'Stopping after this scenario…');
+  });
+  onlyDiffers.addEventListener('change', applyFilter);
+
+  function followHash() {
+    const parsed = parseCompareHash(window.location.hash);
+    if (!parsed) return;
+    wanted = parsed;
+    renderGroupOptions();
+    renderPresets(policyPanel.policy);
+    const list = chosenScenarios();
+    fill(status, `This link chose ${wanted.presets.length ? wanted.presets.join(', ') : 'no preset'}, and ${list.length} scenario${list.length === 1 ? '' : 's'}. Press Compare to run them.`);
+    refreshControls(section.dataset.state === 'running');
+    updateLink();
+    section.scrollIntoView({ block: 'start' });
+  }
+
+  return {
+    /** The policy panel has a new view of the policy (a switch, or another page's). */
+    policyChanged(policy) {
+      if (section.dataset.state === 'running') return;
+      if (!presetBox.querySelector('input')) renderPresets(policy);
+      refreshControls(false);
+      updateLink();
+    },
+    followHash,
+  };
+}

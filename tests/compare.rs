@@ -1,0 +1,255 @@
+//! “Compare policies side by side”, against a real headless Chromium.
+//!
+//! The page claims that each cell of its table is what happened when the scenario ran under
+//! that column's preset: passed, or blocked with a `CorsError`, after so many preflights. Here
+//! a link chooses three presets and five scenarios, the comparison runs, and every cell is held
+//! to what Chromium itself reported over the DevTools protocol for that cell's run. A row is
+//! marked as differing exactly when Chromium's outcomes differ across the presets (a second,
+//! smaller comparison has a row blocked in every column, with different errors). Afterwards the
+//! API must be back on the policy that was in force before, a field set on top of the preset
+//! included, and the untrusted page, which may not switch, must not offer to compare.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use api_server::cli::PolicyArgs;
+use browser_harness::{Browser, LabPage};
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// One cell as the page shows it, and as Chromium saw its run.
+#[derive(Debug, PartialEq, Eq, Clone)]
+struct Cell {
+    outcome: String,
+    cors_error: String,
+    preflights: u64,
+}
+
+/// What Chromium reported for the requests of one run: the preflights it sent, and the
+/// `CorsError` it failed a request with (a preflight's failure is reported on its request).
+async fn chromium_cell(page: &LabPage, run_id: &str) -> Cell {
+    let requests = page
+        .wait_network_settled(&format!("run={run_id}"), WAIT)
+        .await
+        .unwrap_or_else(|e| panic!("{run_id}: {e}"));
+    let preflights = requests.iter().filter(|r| r.is_preflight).count() as u64;
+    let cors_error = requests
+        .iter()
+        .filter(|r| !r.is_preflight)
+        .find_map(|r| r.failed.as_ref().and_then(|f| f.cors_error.clone()));
+    Cell {
+        outcome: if cors_error.is_some() {
+            "blocked"
+        } else {
+            "pass"
+        }
+        .to_string(),
+        cors_error: cors_error.unwrap_or_default(),
+        preflights,
+    }
+}
+
+async fn api_policy(api_url: &str) -> Value {
+    reqwest::get(format!("{api_url}/_lab/policy"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn field<'a>(policy: &'a Value, name: &str) -> &'a Value {
+    policy["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap_or_else(|| panic!("no field {name} in {policy}"))
+}
+
+/// Chromium's cells of one scenario, in the order of the columns.
+type Row = Vec<(String, Cell)>;
+
+/// Opens the page's link for `presets` × `scenarios`, runs the comparison and holds every cell,
+/// and every row's "differs" mark, to Chromium's report. Returns scenario → (Chromium's row,
+/// whether the page marked it as differing).
+async fn compare(
+    page: &LabPage,
+    presets: &[&str],
+    scenarios: &[&str],
+) -> BTreeMap<String, (Row, bool)> {
+    let link = format!(
+        "#compare={}&compare-scenarios={}",
+        presets.join(","),
+        scenarios.join(",")
+    );
+    page.evaluate_json(&format!(
+        "(() => {{ location.hash = '{link}'; return true; }})()"
+    ))
+    .await
+    .unwrap();
+    page.wait_for(
+        &format!(
+            "[...document.querySelectorAll('input[name=compare-preset]:checked')].map((i) => i.value).join() === '{}'",
+            presets.join(",")
+        ),
+        WAIT,
+    )
+    .await
+    .expect("the link checks its presets");
+    // The last comparison's "done" must not count for this one.
+    page.evaluate_json("document.getElementById('compare').dataset.state = 'idle'")
+        .await
+        .unwrap();
+    page.click("#compare-run")
+        .await
+        .expect("the Compare button");
+    page.wait_for(
+        "document.getElementById('compare').dataset.state === 'done'",
+        Duration::from_secs(90),
+    )
+    .await
+    .expect("the comparison ends");
+
+    let shown = page
+        .evaluate_json(
+            "[...document.querySelectorAll('td.compare__cell')].map((td) => ({ ...td.dataset, \
+               differs: td.closest('tr').dataset.differs === 'true' }))",
+        )
+        .await
+        .unwrap();
+    let shown = shown.as_array().unwrap();
+    assert_eq!(
+        shown.len(),
+        presets.len() * scenarios.len(),
+        "one cell per preset and scenario: {shown:?}"
+    );
+    let mut rows: BTreeMap<String, (Row, bool)> = BTreeMap::new();
+    for cell in shown {
+        let text = |k: &str| cell[k].as_str().unwrap_or_default().to_string();
+        let (preset, scenario, run_id) = (text("preset"), text("scenario"), text("runId"));
+        let page_cell = Cell {
+            outcome: text("outcome"),
+            cors_error: text("corsError"),
+            preflights: text("preflights").parse().unwrap(),
+        };
+        let truth = chromium_cell(page, &run_id).await;
+        assert_eq!(
+            page_cell, truth,
+            "{scenario} under {preset} (run {run_id}): the page's cell against Chromium's report"
+        );
+        let row = rows.entry(scenario).or_default();
+        row.0.push((preset, truth));
+        row.1 = cell["differs"].as_bool().unwrap();
+    }
+    for (scenario, (cells, marked)) in &rows {
+        let columns: Vec<&str> = cells.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            columns, presets,
+            "{scenario}: the columns in the order chosen"
+        );
+        let first = &cells[0].1;
+        let differs = cells
+            .iter()
+            .any(|(_, c)| (&c.outcome, &c.cors_error) != (&first.outcome, &first.cors_error));
+        assert_eq!(
+            *marked, differs,
+            "{scenario}: marked as differing exactly when Chromium's outcomes differ: {cells:?}"
+        );
+    }
+    eprintln!("{presets:?}: {rows:?}");
+    rows
+}
+
+#[tokio::test]
+async fn each_cell_is_what_chromium_did_under_that_preset() {
+    let lab = cors_lab::start_ephemeral(PolicyArgs::default())
+        .await
+        .unwrap();
+    let browser = Browser::launch().await.expect("Chromium starts");
+    let page = browser
+        .open_lab_page(&format!("{}/", lab.trusted_url), WAIT)
+        .await
+        .expect("the page opens and is ready");
+
+    // A policy of the learner's own: strict with Max-Age 7 set on top. The comparison must put
+    // back this, not the preset alone.
+    page.evaluate_json(
+        "corsLab.switchPolicy({ variables: { CORS_PRESET: 'strict', CORS_MAX_AGE: '7' } }).then((p) => p.preset)",
+    )
+    .await
+    .unwrap();
+
+    let rows = compare(
+        &page,
+        &["strict", "permissive", "off"],
+        &[
+            "get-simple",
+            "put-item",
+            "unlisted-header",
+            "credentialed-get",
+            "no-cors-get",
+        ],
+    )
+    .await;
+    // These give passes, several CorsErrors, rows that differ and one that does not, so the
+    // checks above have something to tell apart.
+    let all: Vec<&Cell> = rows.values().flat_map(|(r, _)| r).map(|(_, c)| c).collect();
+    assert!(all.iter().any(|c| c.outcome == "pass"));
+    let errors: std::collections::BTreeSet<&str> = all
+        .iter()
+        .map(|c| c.cors_error.as_str())
+        .filter(|e| !e.is_empty())
+        .collect();
+    assert!(errors.len() >= 3, "several CorsErrors: {errors:?}");
+    assert!(rows.values().any(|r| r.1) && rows.values().any(|r| !r.1));
+    let after = api_policy(&lab.api_url).await;
+    assert_eq!(after["preset"], "strict", "put back: {after}");
+    assert_eq!(
+        field(&after, "max_age")["value"],
+        "7",
+        "put back with its field: {after}"
+    );
+
+    // Blocked in both columns, for different reasons: that row differs too.
+    let rows = compare(&page, &["off", "broken-trailing-slash"], &["get-simple"]).await;
+    let (get, marked) = &rows["get-simple"];
+    assert!(get.iter().all(|(_, c)| c.outcome == "blocked"), "{get:?}");
+    assert!(*marked, "{get:?}");
+
+    // The untrusted page may not switch, so it offers no comparison, only the trusted page's.
+    let untrusted = browser
+        .open_lab_page(&format!("{}/#compare=strict,off", lab.untrusted_url), WAIT)
+        .await
+        .unwrap();
+    untrusted
+        .wait_for(
+            "document.getElementById('compare-status').textContent.includes('trusted page')",
+            WAIT,
+        )
+        .await
+        .expect("the untrusted page says where to compare");
+    let disabled = untrusted
+        .evaluate_json("document.getElementById('compare-run').disabled")
+        .await
+        .unwrap();
+    let points_to_trusted = untrusted
+        .evaluate_json("document.querySelector('#compare-status a').href")
+        .await
+        .unwrap();
+
+    let trusted_url = lab.trusted_url.clone();
+    let _ = untrusted.close().await;
+    let _ = page.close().await;
+    let _ = browser.close().await;
+    lab.stop().await.unwrap();
+    assert_eq!(disabled, true, "no Compare button on the untrusted page");
+    assert!(
+        points_to_trusted
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{trusted_url}/#compare=")),
+        "{points_to_trusted}"
+    );
+}
