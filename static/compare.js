@@ -209,6 +209,9 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
     const cells = new Map();
     stopRequested = false;
     section.dataset.state = 'running';
+    // Leaving now would leave the API on whichever preset is in its column.
+    const warnOnLeave = (ev) => { ev.preventDefault(); ev.returnValue = ''; };
+    window.addEventListener('beforeunload', warnOnLeave);
     onBusy(true);
     refreshControls(true);
     renderTable(presets, list, cells);
@@ -232,6 +235,7 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
       }
     } finally {
       const back = await policyPanel.switchTo({ variables: restore });
+      window.removeEventListener('beforeunload', warnOnLeave);
       const differ = result.querySelectorAll('tr[data-differs]').length;
       const restored = back ? `The API is back on ${back.preset}${Object.keys(restore).length > 1 ? ', with the fields that were set' : ''}.`
         : 'Putting the policy back failed: see the policy panel, and switch it there.';

@@ -218,6 +218,38 @@ async fn each_cell_is_what_chromium_did_under_that_preset() {
     assert!(get.iter().all(|(_, c)| c.outcome == "blocked"), "{get:?}");
     assert!(*marked, "{get:?}");
 
+    // Stopped at once: it ends before the last cell, and the policy is put back.
+    page.evaluate_json(
+        "(() => { location.hash = 'compare=permissive,off&compare-group=Preflighted requests'; return true; })()",
+    )
+    .await
+    .unwrap();
+    page.wait_for(
+        "document.getElementById('compare-group').value === 'Preflighted requests'",
+        WAIT,
+    )
+    .await
+    .expect("the link chooses the group");
+    page.click("#compare-run").await.unwrap();
+    page.click("#compare-stop")
+        .await
+        .expect("a Stop button while it runs");
+    page.wait_for(
+        "document.getElementById('compare').dataset.state === 'stopped'",
+        Duration::from_secs(60),
+    )
+    .await
+    .expect("the comparison stops");
+    let filled = page
+        .evaluate_json("document.querySelectorAll('td.compare__cell[data-outcome]').length")
+        .await
+        .unwrap();
+    let cells = page
+        .evaluate_json("document.querySelectorAll('td.compare__cell').length")
+        .await
+        .unwrap();
+    let after_stop = api_policy(&lab.api_url).await;
+
     // The untrusted page may not switch, so it offers no comparison, only the trusted page's.
     let untrusted = browser
         .open_lab_page(&format!("{}/#compare=strict,off", lab.untrusted_url), WAIT)
@@ -244,6 +276,13 @@ async fn each_cell_is_what_chromium_did_under_that_preset() {
     let _ = page.close().await;
     let _ = browser.close().await;
     lab.stop().await.unwrap();
+    assert_eq!(cells, 18, "9 preflighted scenarios × 2 presets");
+    assert!(
+        filled.as_u64().unwrap() < 18,
+        "stopped before the end: {filled} of 18 cells filled"
+    );
+    assert_eq!(after_stop["preset"], "strict", "put back: {after_stop}");
+    assert_eq!(field(&after_stop, "max_age")["value"], "7", "{after_stop}");
     assert_eq!(disabled, true, "no Compare button on the untrusted page");
     assert!(
         points_to_trusted
