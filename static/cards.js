@@ -226,7 +226,8 @@ function sameSite(a, b) {
 }
 
 // Fixes that depend on the preset in force and on where the request came from.
-function fixFor(result, scenario, ctx, policy) {
+/** What the block means and how to fix it, for this page and the preset the run was under. */
+export function fixFor(result, scenario, ctx, policy) {
   const blockingOrigin = result.blocking?.origin;
   const base = explain(result.corsError, blockingOrigin && blockingOrigin !== 'null' ? blockingOrigin : ctx.pageOrigin, result.blocking?.kind);
   const info = (policy?.presets ?? []).find((p) => p.name === result.preset);
@@ -291,8 +292,8 @@ function scriptNote(result, scenario) {
   return '';
 }
 
-// One line when short, indented when not; always valid JSON.
-function formatScriptResult(script) {
+/** What the script got: one line when short, indented when not; always valid JSON. */
+export function formatScriptResult(script) {
   const flat = JSON.stringify(script);
   if (flat === undefined) return String(script);
   return flat.length <= 70 ? flat : JSON.stringify(script, null, 2);

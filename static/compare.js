@@ -12,10 +12,12 @@
 // | "stopped" | "failed"]; inputs name="compare-preset" (value = preset) and #compare-group;
 // #compare-run and #compare-stop; each result cell td.compare__cell has data-preset,
 // data-scenario, data-run-id, data-outcome (pass | blocked | unreached), data-cors-error and
-// data-preflights; a row that differs has data-differs.
+// data-preflights, and a button[data-details] that shows its run in #compare-detail (fields
+// data-field="console" and "script-result"); a row that differs has data-differs.
 
 import { h, fill, wordBreaks } from './dom.js';
 import { variablesOf } from './policy.js';
+import { fixFor, formatScriptResult } from './cards.js';
 
 const DEFAULT_PRESETS = ['strict', 'permissive', 'off'];
 const ALL_GROUPS = '';
@@ -71,6 +73,11 @@ function cellBody(result) {
     preflightNote,
     notSent ? h('span', { class: 'compare__never' }, 'request never sent') : null,
   ];
+}
+
+// Under a cell: the button that shows its run below the table.
+function detailsButton(key, label) {
+  return h('button', { type: 'button', class: 'compare__details-button', dataset: { details: key }, 'aria-controls': 'compare-detail' }, label);
 }
 
 function summary(results) {
@@ -159,7 +166,7 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
     for (const el of form.querySelectorAll('input, select')) el.disabled = busy || !can;
     if (!busy && !can && policyPanel.policy) {
       fill(status, ctx.role === 'trusted'
-        ? 'Switching at runtime is off for this API (LAB_ALLOW_SWITCH), so policies cannot be compared here: start one lab per policy instead.'
+        ? 'Switching at runtime is off (the API was started without LAB_SECRET), so policies cannot be compared here: restart it with each CORS_PRESET in turn instead.'
         : ['Comparing switches the API’s policy, and only the trusted page may do that: ',
           h('a', { href: `${ctx.trustedUrl}/${compareHash(choice())}` }, 'compare on the trusted page'), '.']);
     }
@@ -186,7 +193,7 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
               class: `compare__cell is-${r.outcome}`,
               title: r.reason || null,
               dataset: { preset: p, scenario: s.id, runId: r.runId, outcome: r.outcome, corsError: r.corsError ?? '', preflights: r.preflightCount ?? 0 },
-            }, cellBody(r));
+            }, cellBody(r), detailsButton(`${p}\u0000${s.id}`, r.outcome === 'blocked' ? 'Why?' : 'Details'));
           })));
       }
     }
@@ -200,6 +207,33 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
         h('tfoot', {}, foot))));
   }
 
+  let shown = new Map(); // the last comparison's cells, for their details
+
+  // One cell's run: what Chromium printed, what the script got, and for a block, the fix.
+  function showDetail(key) {
+    const r = shown.get(key);
+    const detail = section.querySelector('#compare-detail');
+    if (!r || !detail) return;
+    const [preset, id] = key.split('\u0000');
+    const scenario = scenarios.find((s) => s.id === id);
+    const verdict = r.outcome === 'blocked' ? `blocked, ${r.corsError || 'CORS error'}` : { pass: 'passed', unreached: 'nothing sent' }[r.outcome] ?? r.outcome;
+    const blocked = r.outcome === 'blocked' ? fixFor(r, scenario, ctx, policyPanel.policy) : null;
+    fill(detail,
+      h('h3', {}, h('a', { href: `#scenario-${id}` }, scenario?.title ?? id), ' under ', h('code', {}, preset), `: ${verdict}`),
+      r.console ? [h('p', { class: 'small' }, 'Chromium’s console said (DevTools, Console tab):'), h('pre', { class: 'console', 'aria-label': 'Chromium console line', dataset: { field: 'console' } }, r.console)] : null,
+      blocked ? [h('p', {}, h('strong', {}, 'In plain English: '), blocked.what), h('p', { class: 'fix' }, h('strong', {}, 'Fix: '), blocked.fix)] : null,
+      h('p', { class: 'small' }, 'The script got:'),
+      h('pre', { class: 'script-result', dataset: { field: 'script-result' } }, formatScriptResult(r.script)),
+      h('p', { class: 'small muted' }, `Run ${r.runId}: its requests are in the live journal, and in DevTools' Network tab under run=${r.runId}.`));
+    detail.dataset.details = key;
+    detail.hidden = false;
+    detail.scrollIntoView({ block: 'nearest' });
+  }
+  result.addEventListener('click', (ev) => {
+    const button = ev.target.closest('[data-details]');
+    if (button) showDetail(button.dataset.details);
+  });
+
   async function compare() {
     const presets = chosenPresets();
     const list = chosenScenarios();
@@ -207,6 +241,8 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
     if (!presets.length || !list.length || !before) return;
     const restore = variablesOf(before);
     const cells = new Map();
+    shown = cells;
+    section.querySelector('#compare-detail').hidden = true;
     stopRequested = false;
     section.dataset.state = 'running';
     // Leaving now would leave the API on whichever preset is in its column.

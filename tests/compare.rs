@@ -204,6 +204,37 @@ async fn each_cell_is_what_chromium_did_under_that_preset() {
         .collect();
     assert!(errors.len() >= 3, "several CorsErrors: {errors:?}");
     assert!(rows.values().any(|r| r.1) && rows.values().any(|r| !r.1));
+    // A blocked cell's "Why?" shows its run: the console line must be the one Chromium printed.
+    page.click("td.compare__cell[data-preset=off][data-scenario=put-item] [data-details]")
+        .await
+        .expect("a Why? button on the blocked cell");
+    let detail = page
+        .evaluate_json(
+            "(() => { const d = document.getElementById('compare-detail'); \
+               return { shown: !d.hidden, console: d.querySelector('[data-field=console]')?.textContent ?? '' }; })()",
+        )
+        .await
+        .unwrap();
+    let run_id = page
+        .evaluate_json(
+            "document.querySelector('td.compare__cell[data-preset=off][data-scenario=put-item]').dataset.runId",
+        )
+        .await
+        .unwrap();
+    let printed: Vec<String> = page
+        .console_matching(&format!("?run={}'", run_id.as_str().unwrap()))
+        .into_iter()
+        .map(|c| c.text)
+        .collect();
+    assert_eq!(detail["shown"], true);
+    assert!(
+        printed
+            .iter()
+            .any(|t| t == detail["console"].as_str().unwrap()),
+        "the detail's console line {} against Chromium's {printed:?}",
+        detail["console"]
+    );
+
     let after = api_policy(&lab.api_url).await;
     assert_eq!(after["preset"], "strict", "put back: {after}");
     assert_eq!(
