@@ -3,7 +3,8 @@
 # docs/screenshot-explain.png (the "Explain an error" section with its example explained),
 # docs/screenshot-check.png ("Check your own server's answer" with its example checked, dark),
 # docs/screenshot-predict.png (a card in "Predict first" mode, predicted, run and scored),
-# docs/screenshot-compare.png ("Compare policies": nine scenarios under three presets) and
+# docs/screenshot-compare.png ("Compare policies": nine scenarios under three presets, one
+# cell's Why? open) and
 # docs/screenshot-walk.png ("Try a request": the form's request walked, then sent for real).
 #
 # Starts the lab (target/debug/cors-lab when built, else `cargo run`), opens the trusted page in
@@ -221,6 +222,8 @@ try:
          "[...document.querySelectorAll('input[name=compare-preset]:checked')].length === 3"),
         ("document.getElementById('compare-run').click(); true",
          "document.getElementById('compare').dataset.state === 'done'"),
+        ("document.querySelector('td[data-preset=strict][data-scenario=unlisted-header] [data-details]').click(); true",
+         "!document.getElementById('compare-detail').hidden"),
     ], seconds=120)
     # A walk: the form's credentialed PUT with JSON, walked, then sent for real from the page.
     section_shot("walk", "walk", "light", [
