@@ -204,6 +204,10 @@ async fn each_cell_is_what_chromium_did_under_that_preset() {
         .collect();
     assert!(errors.len() >= 3, "several CorsErrors: {errors:?}");
     assert!(rows.values().any(|r| r.1) && rows.values().any(|r| !r.1));
+    // The page says no preflight cached under one preset answers for another: the PUT is
+    // preflighted afresh in every column.
+    let put = &rows["put-item"].0;
+    assert!(put.iter().all(|(_, c)| c.preflights == 1), "{put:?}");
     // A blocked cell's "Why?" shows its run: the console line must be the one Chromium printed.
     page.click("td.compare__cell[data-preset=off][data-scenario=put-item] [data-details]")
         .await
