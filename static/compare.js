@@ -166,7 +166,8 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
     for (const el of form.querySelectorAll('input, select')) el.disabled = busy || !can;
     if (!busy && !can && policyPanel.policy) {
       fill(status, ctx.role === 'trusted'
-        ? 'Switching at runtime is off (the API was started without LAB_SECRET), so policies cannot be compared here: restart it with each CORS_PRESET in turn instead.'
+        ? ['Comparing switches the policy at runtime, which is off here: the API was started without ', h('code', {}, 'LAB_SECRET'),
+          '. Start the lab with ', h('code', {}, 'cargo run'), ', which makes one, or under Docker with ', h('code', {}, 'LAB_SECRET=$(openssl rand -hex 16) docker compose up'), '.']
         : ['Comparing switches the API’s policy, and only the trusted page may do that: ',
           h('a', { href: `${ctx.trustedUrl}/${compareHash(choice())}` }, 'compare on the trusted page'), '.']);
     }
