@@ -339,10 +339,7 @@ async function main() {
       policyPanel,
       scenarios,
       run: (scenario, policy) => runScenario(scenario, ctx, policy),
-      onBusy: (busy) => {
-        runAllButton.disabled = busy;
-        document.body.dataset.comparing = busy ? 'true' : 'false';
-      },
+      onBusy: (busy) => { runAllButton.disabled = busy; },
     });
     if (policyPanel.policy) comparison?.policyChanged(policyPanel.policy);
     document.body.dataset.ready = 'true';

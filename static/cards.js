@@ -225,8 +225,10 @@ function sameSite(a, b) {
   return site(a) === site(b);
 }
 
-// Fixes that depend on the preset in force and on where the request came from.
-/** What the block means and how to fix it, for this page and the preset the run was under. */
+/**
+ * What the block means and how to fix it: the fix depends on the preset the run was under and on
+ * where the request came from.
+ */
 export function fixFor(result, scenario, ctx, policy) {
   const blockingOrigin = result.blocking?.origin;
   const base = explain(result.corsError, blockingOrigin && blockingOrigin !== 'null' ? blockingOrigin : ctx.pageOrigin, result.blocking?.kind);

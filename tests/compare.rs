@@ -208,6 +208,22 @@ async fn each_cell_is_what_chromium_did_under_that_preset() {
     // preflighted afresh in every column.
     let put = &rows["put-item"].0;
     assert!(put.iter().all(|(_, c)| c.preflights == 1), "{put:?}");
+    // "Only rows that differ" hides the row that is the same under every preset.
+    page.click("#compare-only-differs").await.unwrap();
+    let displayed = page
+        .evaluate_json(
+            "['no-cors-get', 'get-simple'].map((id) => \
+               document.querySelector(`tr.compare__row[data-scenario=\"${id}\"]`).getClientRects().length > 0)",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        displayed,
+        serde_json::json!([false, true]),
+        "only the rows that differ"
+    );
+    page.click("#compare-only-differs").await.unwrap();
+
     // A blocked cell's "Why?" shows its run: the console line must be the one Chromium printed.
     page.click("td.compare__cell[data-preset=off][data-scenario=put-item] [data-details]")
         .await
