@@ -4,12 +4,15 @@
 // table; when it is done, or stopped, it switches back to the policy that was in force. A row
 // whose cells differ is marked: that request is what the choice of policy changes.
 //
+// Besides the presets, a column may be the policy in force when the comparison starts, when it
+// sets fields of its own: an architect's policy, set in the policy panel, against the presets.
+//
 // Only the trusted page can switch, so only it can compare. Switching changes the policy for
 // every open page, which is why a link (`#compare=strict,off&compare-group=Credentials`) only
 // fills the form: the comparison starts when someone presses the button.
 //
 // DOM contract (the browser tests rely on it): #compare[data-state="idle" | "running" | "done"
-// | "stopped" | "failed"]; inputs name="compare-preset" (value = preset) and #compare-group;
+// | "stopped" | "failed"]; inputs name="compare-preset" (value = a preset, or "now") and #compare-group;
 // #compare-run and #compare-stop; each result cell td.compare__cell has data-preset,
 // data-scenario, data-run-id, data-outcome (pass | blocked | unreached), data-cors-error and
 // data-preflights, and a button[data-details] that shows its run in #compare-detail (fields
@@ -20,6 +23,14 @@ import { variablesOf } from './policy.js';
 import { fixFor, formatScriptResult } from './cards.js';
 
 const DEFAULT_PRESETS = ['strict', 'permissive', 'off'];
+// The column of the policy in force when the comparison starts: its preset with the fields set
+// on top of it (the policy panel's "Set fields"), for checking one's own policy against presets.
+const NOW = 'now';
+
+/** `CORS_MAX_AGE=7, CORS_ALLOW_HEADERS=…`: what a policy sets on top of its preset ('' for none). */
+export function overridesText(variables) {
+  return Object.entries(variables).filter(([k]) => k !== 'CORS_PRESET').map(([k, v]) => `${k}=${v}`).join(', ');
+}
 const ALL_GROUPS = '';
 const LINKED = 'linked'; // not a group's name: those have capitals and spaces
 
@@ -144,16 +155,25 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
     link.setAttribute('href', compareHash(choice()));
   }
 
-  function renderPresets(policy) {
+  // The checkboxes: the policy in force first when it sets fields of its own, then the presets.
+  function renderPresets(policy, checkedNames) {
     const presets = policy?.presets ?? [];
-    const checked = new Set(wanted?.presets?.length ? wanted.presets : (chosenPresets().length ? chosenPresets() : DEFAULT_PRESETS));
     if (!presets.length) return;
-    const unknown = (wanted?.presets ?? []).filter((name) => !presets.some((p) => p.name === name));
-    fill(presetBox, presets.map((p) => h('label', { class: 'compare__preset' },
-      h('input', { type: 'checkbox', name: 'compare-preset', value: p.name, checked: checked.has(p.name) }),
-      ' ', h('code', {}, p.name), p.broken ? h('span', { class: 'muted small' }, ' broken') : null)),
-    unknown.length ? h('p', { class: 'small bad-text compare__unknown' }, `The link names presets this API does not know: ${unknown.join(', ')}.`) : null);
+    const checked = new Set(checkedNames);
+    const own = overridesText(variablesOf(policy));
+    const unknown = (wanted?.presets ?? []).filter((name) => name !== NOW && !presets.some((p) => p.name === name));
+    fill(presetBox,
+      own ? h('label', { class: 'compare__preset compare__preset--now' },
+        h('input', { type: 'checkbox', name: 'compare-preset', value: NOW, checked: checked.has(NOW) }),
+        ' ', h('strong', {}, 'in force now'), ' ', h('code', {}, policy.preset), h('span', { class: 'muted small' }, ` with ${own}`)) : null,
+      presets.map((p) => h('label', { class: 'compare__preset' },
+        h('input', { type: 'checkbox', name: 'compare-preset', value: p.name, checked: checked.has(p.name) }),
+        ' ', h('code', {}, p.name), p.broken ? h('span', { class: 'muted small' }, ' broken') : null)),
+      unknown.length ? h('p', { class: 'small bad-text compare__unknown' }, `The link names presets this API does not know: ${unknown.join(', ')}.`) : null,
+      !own && wanted?.presets?.includes(NOW) ? h('p', { class: 'small muted compare__unknown' }, `The link asks for the policy in force now as a column of its own, but it sets no field on top of its preset, so it is the ${policy.preset} column.`) : null);
   }
+
+  const linkedOrDefault = () => (wanted?.presets?.length ? wanted.presets : DEFAULT_PRESETS);
 
   function canCompare() {
     return policyPanel.canSwitch();
@@ -172,6 +192,8 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
           h('a', { href: `${ctx.trustedUrl}/${compareHash(choice())}` }, 'compare on the trusted page'), '.']);
     }
   }
+
+  let ownPolicy = {}; // the variables of the policy in force when the comparison started
 
   function renderTable(presets, list, cells) {
     const rows = [];
@@ -203,7 +225,8 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
     fill(result, h('div', { class: 'table-wrap' },
       h('table', { class: 'compare__table' },
         h('caption', {}, `${list.length} scenario${list.length === 1 ? '' : 's'} from the ${ctx.role === 'trusted' ? 'trusted' : 'untrusted'} page (${ctx.pageOrigin}), under ${presets.length} polic${presets.length === 1 ? 'y' : 'ies'}`),
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Scenario'), presets.map((p) => h('th', { scope: 'col' }, h('code', {}, p))))),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Scenario'), presets.map((p) => h('th', { scope: 'col' },
+          p === NOW ? ['in force: ', h('code', {}, ownPolicy.CORS_PRESET), h('span', { class: 'compare__own' }, overridesText(ownPolicy))] : h('code', {}, p))))),
         h('tbody', {}, rows),
         h('tfoot', {}, foot))));
   }
@@ -241,6 +264,7 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
     const before = policyPanel.policy;
     if (!presets.length || !list.length || !before) return;
     const restore = variablesOf(before);
+    ownPolicy = restore;
     const cells = new Map();
     shown = cells;
     section.querySelector('#compare-detail').hidden = true;
@@ -255,16 +279,18 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
     let state = 'done';
     try {
       outer: for (const [pi, preset] of presets.entries()) {
-        fill(status, `Switching the API to ${preset} (${pi + 1} of ${presets.length})…`);
-        const now = await policyPanel.switchTo({ variables: { CORS_PRESET: preset } });
-        if (!now || now.preset !== preset) {
-          fill(status, `The API did not switch to ${preset}; the comparison stopped. The policy panel says why.`);
+        const variables = preset === NOW ? restore : { CORS_PRESET: preset };
+        const name = preset === NOW ? `the policy in force (${before.preset} with ${overridesText(restore)})` : preset;
+        fill(status, `Switching the API to ${name} (${pi + 1} of ${presets.length})…`);
+        const now = await policyPanel.switchTo({ variables });
+        if (!now || now.preset !== variables.CORS_PRESET) {
+          fill(status, `The API did not switch to ${name}; the comparison stopped. The policy panel says why.`);
           state = 'failed';
           break;
         }
         for (const [si, scenario] of list.entries()) {
           if (stopRequested) { state = 'stopped'; break outer; }
-          fill(status, `Under ${preset} (${pi + 1} of ${presets.length}): ${scenario.title} (${si + 1} of ${list.length})…`);
+          fill(status, `Under ${name} (${pi + 1} of ${presets.length}): ${scenario.title} (${si + 1} of ${list.length})…`);
           cells.set(`${preset}\u0000${scenario.id}`, await run(scenario, now));
           renderTable(presets, list, cells);
           applyFilter();
@@ -315,7 +341,7 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
     if (!parsed) return;
     wanted = parsed;
     renderGroupOptions();
-    renderPresets(policyPanel.policy);
+    renderPresets(policyPanel.policy, linkedOrDefault());
     const list = chosenScenarios();
     fill(status, `This link chose ${wanted.presets.length ? wanted.presets.join(', ') : 'no preset'}, and ${list.length} scenario${list.length === 1 ? '' : 's'}. Press Compare to run them.`);
     refreshControls(section.dataset.state === 'running');
@@ -327,7 +353,8 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
     /** The policy panel has a new view of the policy (a switch, or another page's). */
     policyChanged(policy) {
       if (section.dataset.state === 'running') return;
-      if (!presetBox.querySelector('input')) renderPresets(policy);
+      // Keep what is ticked; the "in force now" line follows the policy.
+      renderPresets(policy, presetBox.querySelector('input') ? chosenPresets() : linkedOrDefault());
       refreshControls(false);
       updateLink();
     },

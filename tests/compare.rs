@@ -1,13 +1,14 @@
 //! “Compare policies side by side”, against a real headless Chromium.
 //!
 //! The page claims that each cell of its table is what happened when the scenario ran under
-//! that column's preset: passed, or blocked with a `CorsError`, after so many preflights. Here
-//! a link chooses three presets and five scenarios, the comparison runs, and every cell is held
-//! to what Chromium itself reported over the DevTools protocol for that cell's run. A row is
-//! marked as differing exactly when Chromium's outcomes differ across the presets (a second,
-//! smaller comparison has a row blocked in every column, with different errors). Afterwards the
-//! API must be back on the policy that was in force before, a field set on top of the preset
-//! included, and the untrusted page, which may not switch, must not offer to compare.
+//! that column's policy: passed, or blocked with a `CorsError`, after so many preflights. Here
+//! a link chooses four columns (the policy in force, strict with fields set on top, and three
+//! presets) and five scenarios; the comparison runs, and every cell is held to what Chromium
+//! itself reported over the DevTools protocol for that cell's run. A row is marked as differing
+//! exactly when Chromium's outcomes differ across the columns (a second, smaller comparison has
+//! a row blocked in every column, with different errors). Afterwards the API must be back on
+//! the policy that was in force before, its fields included; Stop must end a comparison early
+//! and put it back too; and the untrusted page, which may not switch, must not offer to compare.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -173,17 +174,18 @@ async fn each_cell_is_what_chromium_did_under_that_preset() {
         .await
         .expect("the page opens and is ready");
 
-    // A policy of the learner's own: strict with Max-Age 7 set on top. The comparison must put
-    // back this, not the preset alone.
+    // A policy of the learner's own: strict with X-Other allowed and Max-Age 7 set on top. It is
+    // a column of its own ("now"), and the comparison must put back this, not the preset alone.
     page.evaluate_json(
-        "corsLab.switchPolicy({ variables: { CORS_PRESET: 'strict', CORS_MAX_AGE: '7' } }).then((p) => p.preset)",
+        "corsLab.switchPolicy({ variables: { CORS_PRESET: 'strict', CORS_MAX_AGE: '7', \
+           CORS_ALLOW_HEADERS: 'content-type,x-token,authorization,x-other' } }).then((p) => p.preset)",
     )
     .await
     .unwrap();
 
     let rows = compare(
         &page,
-        &["strict", "permissive", "off"],
+        &["now", "strict", "permissive", "off"],
         &[
             "get-simple",
             "put-item",
@@ -204,6 +206,13 @@ async fn each_cell_is_what_chromium_did_under_that_preset() {
         .collect();
     assert!(errors.len() >= 3, "several CorsErrors: {errors:?}");
     assert!(rows.values().any(|r| r.1) && rows.values().any(|r| !r.1));
+    // The learner's policy lets X-Other through, where strict refuses it.
+    let other = &rows["unlisted-header"].0;
+    assert_eq!(other[0].1.outcome, "pass", "{other:?}");
+    assert_eq!(
+        other[1].1.cors_error, "HeaderDisallowedByPreflightResponse",
+        "{other:?}"
+    );
     // The page says no preflight cached under one preset answers for another: the PUT is
     // preflighted afresh in every column.
     let put = &rows["put-item"].0;
@@ -258,9 +267,15 @@ async fn each_cell_is_what_chromium_did_under_that_preset() {
     let after = api_policy(&lab.api_url).await;
     assert_eq!(after["preset"], "strict", "put back: {after}");
     assert_eq!(
-        field(&after, "max_age")["value"],
-        "7",
-        "put back with its field: {after}"
+        (
+            &field(&after, "max_age")["value"],
+            &field(&after, "allow_headers")["value"]
+        ),
+        (
+            &serde_json::json!("7"),
+            &serde_json::json!("content-type,x-token,authorization,x-other")
+        ),
+        "put back with its fields: {after}"
     );
 
     // Blocked in both columns, for different reasons: that row differs too.
