@@ -18,7 +18,7 @@
 // data-preflights, and a button[data-details] that shows its run in #compare-detail (fields
 // data-field="console" and "script-result"); a row that differs has data-differs.
 
-import { h, fill, wordBreaks } from './dom.js';
+import { h, fill, wordBreaks, copyText } from './dom.js';
 import { variablesOf } from './policy.js';
 import { fixFor, formatScriptResult } from './cards.js';
 
@@ -96,6 +96,40 @@ function summary(results) {
   const parts = [[count('pass'), 'pass'], [count('blocked'), 'blocked'], [count('unreached'), 'nothing sent']]
     .filter(([n]) => n > 0).map(([n, word]) => `${n} ${word}`);
   return parts.join(' · ') || '–';
+}
+
+/** A cell in words, for the Markdown table. */
+export function cellText(result) {
+  if (!result) return '…';
+  const preflights = result.preflightCount ? ` (${result.preflightCount} preflight${result.preflightCount === 1 ? '' : 's'})` : '';
+  if (result.journalError) return '? journal unreadable';
+  if (result.outcome === 'blocked') return `✗ ${result.corsError || 'blocked'}${preflights}`;
+  if (result.outcome === 'unreached') return '– nothing sent';
+  return `✓ passes${preflights}`;
+}
+
+// `|` would end a Markdown cell early.
+const mdCell = (text) => String(text).replaceAll('|', '\\|');
+
+/**
+ * The comparison as a Markdown table, for a ticket or a handout: a line saying where and when,
+ * then one row per scenario (`columns` are the header texts, `cellsOf(scenario)` a row's results).
+ */
+export function comparisonMarkdown({ when, pageOrigin, browser, columns, list, cellsOf }) {
+  const lines = [
+    `CORS Lab, ${when}: from ${pageOrigin}${browser ? `, in ${browser}` : ''}.`,
+    '',
+    `| Scenario | ${columns.map(mdCell).join(' | ')} |`,
+    `|---|${columns.map(() => '---').join('|')}|`,
+    ...list.map((s) => `| ${mdCell(s.title)} | ${cellsOf(s).map((r) => mdCell(cellText(r))).join(' | ')} |`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** `Chromium 156.0.8078.108`, from the user agent, or '' when it does not say. */
+function browserName() {
+  const m = /(?:HeadlessChrome|Chrome|Chromium)\/([\d.]+)/.exec(navigator.userAgent);
+  return m ? `Chromium ${m[1]}` : '';
 }
 
 /**
@@ -231,6 +265,31 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
         h('tfoot', {}, foot))));
   }
 
+  function columnTitle(p) {
+    return p === NOW ? `in force: ${ownPolicy.CORS_PRESET} with ${overridesText(ownPolicy)}` : p;
+  }
+
+  // Below the table: the same as Markdown, with a copy button.
+  function showMarkdown(presets, list, cells) {
+    const text = comparisonMarkdown({
+      when: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+      pageOrigin: ctx.pageOrigin,
+      browser: browserName(),
+      columns: presets.map(columnTitle),
+      list,
+      cellsOf: (s) => presets.map((p) => cells.get(`${p}\u0000${s.id}`)),
+    });
+    const copied = h('span', { class: 'small muted', role: 'status' });
+    const copy = h('button', { type: 'button', class: 'button button--small' }, 'Copy');
+    copy.addEventListener('click', async () => {
+      copied.textContent = (await copyText(text)) ? ' Copied.' : ' Copy failed: select the text instead.';
+    });
+    result.append(h('details', { class: 'compare__markdown' },
+      h('summary', {}, 'The table as Markdown, for a ticket or a handout'),
+      h('pre', { id: 'compare-markdown' }, text),
+      copy, copied));
+  }
+
   let shown = new Map(); // the last comparison's cells, for their details
 
   // One cell's run: what Chromium printed, what the script got, and for a block, the fix.
@@ -309,6 +368,7 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
       } else {
         status.append(' ', restored);
       }
+      showMarkdown(presets, list, cells);
       section.dataset.state = state;
       onBusy(false);
       refreshControls(false);

@@ -217,6 +217,45 @@ async fn each_cell_is_what_chromium_did_under_that_preset() {
     // preflighted afresh in every column.
     let put = &rows["put-item"].0;
     assert!(put.iter().all(|(_, c)| c.preflights == 1), "{put:?}");
+    // The same table as Markdown: a row per scenario, each cell in words, as Chromium had it.
+    let markdown = page
+        .evaluate_json("document.getElementById('compare-markdown')?.textContent ?? ''")
+        .await
+        .unwrap();
+    let titles = page
+        .evaluate_json("Object.fromEntries(corsLab.scenarios.map((s) => [s.id, s.title]))")
+        .await
+        .unwrap();
+    let markdown = markdown.as_str().unwrap();
+    assert!(
+        markdown.contains("| Scenario | in force: strict with ")
+            && markdown.contains(" | strict | permissive | off |"),
+        "{markdown}"
+    );
+    for (id, (cells, _)) in &rows {
+        let words: Vec<String> = cells
+            .iter()
+            .map(|(_, c)| {
+                let preflights = match c.preflights {
+                    0 => String::new(),
+                    1 => " (1 preflight)".to_string(),
+                    n => format!(" ({n} preflights)"),
+                };
+                if c.outcome == "blocked" {
+                    format!("✗ {}{preflights}", c.cors_error)
+                } else {
+                    format!("✓ passes{preflights}")
+                }
+            })
+            .collect();
+        let line = format!(
+            "| {} | {} |",
+            titles[id].as_str().unwrap(),
+            words.join(" | ")
+        );
+        assert!(markdown.lines().any(|l| l == line), "{line} in {markdown}");
+    }
+
     // "Only rows that differ" hides the row that is the same under every preset.
     page.click("#compare-only-differs").await.unwrap();
     let displayed = page
