@@ -3,8 +3,8 @@
 # docs/screenshot-explain.png (the "Explain an error" section with its example explained),
 # docs/screenshot-check.png ("Check your own server's answer" with its example checked, dark),
 # docs/screenshot-predict.png (a card in "Predict first" mode, predicted, run and scored),
-# docs/screenshot-compare.png ("Compare policies": nine scenarios under three presets, one
-# cell's Why? open) and
+# docs/screenshot-compare.png ("Compare policies": a policy with a field of its own against three
+# presets, on nine scenarios, one cell's Why? open) and
 # docs/screenshot-walk.png ("Try a request": the form's request walked, then sent for real).
 #
 # Starts the lab (target/debug/cors-lab when built, else `cargo run`), opens the trusted page in
@@ -215,11 +215,15 @@ try:
         ("document.getElementById('predict-mode').click(); document.querySelector('input[name=\"predict-unlisted-header-preflight\"][value=\"no\"]').click(); document.querySelector('input[name=\"predict-unlisted-header-outcome\"][value=\"pass\"]').click(); document.querySelector('[data-run=\"unlisted-header\"]').click(); true",
          "document.querySelector('[data-scenario=\"unlisted-header\"] .predict__score')?.dataset.asked === '2'"),
     ])
-    # Compare policies: nine scenarios under strict, permissive and off (the API is put back).
+    # Compare policies: a policy of one's own (strict, with X-Other allowed) against strict,
+    # permissive and off, on nine scenarios, one cell's Why? open. The comparison puts the own
+    # policy back; the walk below resets to the starting one.
     compare = "get-simple,post-json,put-item,patch-lowercase,unlisted-header,authorization-header,credentialed-get,read-exposed,no-cors-get"
     section_shot("compare", "compare", "light", [
-        (f"location.hash = 'compare=strict,permissive,off&compare-scenarios={compare}'; true",
-         "[...document.querySelectorAll('input[name=compare-preset]:checked')].length === 3"),
+        ("corsLab.switchPolicy({ variables: { CORS_PRESET: 'strict', CORS_ALLOW_HEADERS: 'content-type,x-token,authorization,x-other' } }).then(() => true)",
+         "document.querySelector('input[name=compare-preset][value=now]') !== null"),
+        (f"location.hash = 'compare=now,strict,permissive,off&compare-scenarios={compare}'; true",
+         "[...document.querySelectorAll('input[name=compare-preset]:checked')].length === 4"),
         ("document.getElementById('compare-run').click(); true",
          "document.getElementById('compare').dataset.state === 'done'"),
         ("document.querySelector('td[data-preset=strict][data-scenario=unlisted-header] [data-details]').click(); true",
@@ -227,6 +231,7 @@ try:
     ], seconds=120)
     # A walk: the form's credentialed PUT with JSON, walked, then sent for real from the page.
     section_shot("walk", "walk", "light", [
+        ("corsLab.switchPolicy({ reset: true }).then(() => true)", "corsLab.policy?.preset === 'strict'"),
         ("document.getElementById('walk-credentials').checked = true; document.getElementById('walk-submit').click(); true",
          "document.getElementById('walk-result')?.dataset.state === 'done'"),
         ("document.getElementById('walk-send').click(); true",

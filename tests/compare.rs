@@ -99,6 +99,19 @@ async fn compare(
     )
     .await
     .expect("the link checks its presets");
+    // "Link to this choice" gives the same choice back.
+    let again = page
+        .evaluate_json(
+            "(() => { const p = new URLSearchParams(new URL(document.getElementById('compare-link').href).hash.slice(1)); \
+               return [p.get('compare'), p.get('compare-scenarios')]; })()",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        serde_json::json!([presets.join(","), scenarios.join(",")]),
+        "Link to this choice"
+    );
     // The last comparison's "done" must not count for this one.
     page.evaluate_json("document.getElementById('compare').dataset.state = 'idle'")
         .await
