@@ -51,22 +51,38 @@ async fn chromium_cell(page: &LabPage, run_id: &str) -> Cell {
     }
 }
 
-async fn api_policy(api_url: &str) -> Value {
-    reqwest::get(format!("{api_url}/_lab/policy"))
+/// The API's policy now, as (preset, max_age, allow_headers): what the learner's policy sets.
+async fn policy_in_force(api_url: &str) -> (String, String, String) {
+    let policy: Value = reqwest::get(format!("{api_url}/_lab/policy"))
         .await
         .unwrap()
         .json()
         .await
-        .unwrap()
+        .unwrap();
+    let field = |name: &str| {
+        policy["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .and_then(|f| f["value"].as_str())
+            .unwrap_or_else(|| panic!("no field {name} in {policy}"))
+            .to_string()
+    };
+    (
+        policy["preset"].as_str().unwrap().to_string(),
+        field("max_age"),
+        field("allow_headers"),
+    )
 }
 
-fn field<'a>(policy: &'a Value, name: &str) -> &'a Value {
-    policy["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == name)
-        .unwrap_or_else(|| panic!("no field {name} in {policy}"))
+/// The learner's policy of the test: strict with X-Other allowed and Max-Age 7.
+fn learners_policy() -> (String, String, String) {
+    (
+        "strict".into(),
+        "7".into(),
+        "content-type,x-token,authorization,x-other".into(),
+    )
 }
 
 /// Chromium's cells of one scenario, in the order of the columns.
@@ -189,12 +205,14 @@ async fn each_cell_is_what_chromium_did_under_that_preset() {
 
     // A policy of the learner's own: strict with X-Other allowed and Max-Age 7 set on top. It is
     // a column of its own ("now"), and the comparison must put back this, not the preset alone.
-    page.evaluate_json(
-        "corsLab.switchPolicy({ variables: { CORS_PRESET: 'strict', CORS_MAX_AGE: '7', \
-           CORS_ALLOW_HEADERS: 'content-type,x-token,authorization,x-other' } }).then((p) => p.preset)",
-    )
+    let (preset, max_age, headers) = learners_policy();
+    page.evaluate_json(&format!(
+        "corsLab.switchPolicy({{ variables: {{ CORS_PRESET: '{preset}', CORS_MAX_AGE: '{max_age}', \
+           CORS_ALLOW_HEADERS: '{headers}' }} }}).then((p) => p.preset)"
+    ))
     .await
     .unwrap();
+    assert_eq!(policy_in_force(&lab.api_url).await, learners_policy());
 
     let rows = compare(
         &page,
@@ -316,18 +334,10 @@ async fn each_cell_is_what_chromium_did_under_that_preset() {
         detail["console"]
     );
 
-    let after = api_policy(&lab.api_url).await;
-    assert_eq!(after["preset"], "strict", "put back: {after}");
     assert_eq!(
-        (
-            &field(&after, "max_age")["value"],
-            &field(&after, "allow_headers")["value"]
-        ),
-        (
-            &serde_json::json!("7"),
-            &serde_json::json!("content-type,x-token,authorization,x-other")
-        ),
-        "put back with its fields: {after}"
+        policy_in_force(&lab.api_url).await,
+        learners_policy(),
+        "put back, with its fields"
     );
 
     // Blocked in both columns, for different reasons: that row differs too.
@@ -366,7 +376,7 @@ async fn each_cell_is_what_chromium_did_under_that_preset() {
         .evaluate_json("document.querySelectorAll('td.compare__cell').length")
         .await
         .unwrap();
-    let after_stop = api_policy(&lab.api_url).await;
+    let after_stop = policy_in_force(&lab.api_url).await;
 
     // The untrusted page may not switch, so it offers no comparison, only the trusted page's.
     let untrusted = browser
@@ -399,8 +409,7 @@ async fn each_cell_is_what_chromium_did_under_that_preset() {
         filled.as_u64().unwrap() < 18,
         "stopped before the end: {filled} of 18 cells filled"
     );
-    assert_eq!(after_stop["preset"], "strict", "put back: {after_stop}");
-    assert_eq!(field(&after_stop, "max_age")["value"], "7", "{after_stop}");
+    assert_eq!(after_stop, learners_policy(), "put back after Stop");
     assert_eq!(disabled, true, "no Compare button on the untrusted page");
     assert!(
         points_to_trusted
