@@ -27,12 +27,13 @@ const DEFAULT_PRESETS = ['strict', 'permissive', 'off'];
 // on top of it (the policy panel's "Set fields"), for checking one's own policy against presets.
 const NOW = 'now';
 
+const ALL_GROUPS = '';
+const LINKED = 'linked'; // not a group's name: those have capitals and spaces
+
 /** `CORS_MAX_AGE=7, CORS_ALLOW_HEADERS=…`: what a policy sets on top of its preset ('' for none). */
 export function overridesText(variables) {
   return Object.entries(variables).filter(([k]) => k !== 'CORS_PRESET').map(([k, v]) => `${k}=${v}`).join(', ');
 }
-const ALL_GROUPS = '';
-const LINKED = 'linked'; // not a group's name: those have capitals and spaces
 
 /** `#compare=a,b&compare-group=G&compare-scenarios=x,y` → { presets, group, scenarios }, or null. */
 export function parseCompareHash(hash) {
@@ -62,17 +63,19 @@ export function rowDiffers(results) {
   return new Set(results.map(cellKey)).size > 1;
 }
 
+// A no-cors run: its requests carried no Origin, so no CORS check, and script got an opaque answer.
+const isOpaque = (result) => (result.entries ?? []).length > 0 && result.entries.every((e) => !e.origin);
+
 function cellBody(result) {
   const preflights = result.preflightCount ?? 0;
   const preflightNote = preflights
     ? h('span', { class: 'compare__preflights' }, `${preflights} preflight${preflights === 1 ? '' : 's'}`)
     : null;
   if (result.journalError) {
-    return [h('span', { class: 'compare__word bad-text' }, '? unknown'), h('span', { class: 'small' }, 'the journal could not be read')];
+    return [h('span', { class: 'compare__word bad-text' }, '? journal unreadable'), h('span', { class: 'small' }, 'is the API running?')];
   }
   if (result.outcome === 'pass') {
-    const opaque = (result.entries ?? []).length > 0 && result.entries.every((e) => !e.origin);
-    return [h('span', { class: 'compare__word ok-text' }, opaque ? '✓ sent, opaque' : '✓ passes'), preflightNote];
+    return [h('span', { class: 'compare__word ok-text' }, isOpaque(result) ? '✓ sent, opaque' : '✓ passes'), preflightNote];
   }
   if (result.outcome === 'unreached') {
     return [h('span', { class: 'compare__word muted' }, '– nothing sent')];
@@ -105,7 +108,7 @@ export function cellText(result) {
   if (result.journalError) return '? journal unreadable';
   if (result.outcome === 'blocked') return `✗ ${result.corsError || 'blocked'}${preflights}`;
   if (result.outcome === 'unreached') return '– nothing sent';
-  return `✓ passes${preflights}`;
+  return `${isOpaque(result) ? '✓ sent, opaque' : '✓ passes'}${preflights}`;
 }
 
 // `|` would end a Markdown cell early.
@@ -126,10 +129,10 @@ export function comparisonMarkdown({ when, pageOrigin, browser, columns, list, c
   return `${lines.join('\n')}\n`;
 }
 
-/** `Chromium 156.0.8078.108`, from the user agent, or '' when it does not say. */
+/** `Chromium/Chrome 156.0.8078.108`, from the user agent, or '' when it names neither. */
 function browserName() {
   const m = /(?:HeadlessChrome|Chrome|Chromium)\/([\d.]+)/.exec(navigator.userAgent);
-  return m ? `Chromium ${m[1]}` : '';
+  return m ? `Chromium/Chrome ${m[1]}` : '';
 }
 
 /**
