@@ -305,7 +305,7 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
     const verdict = r.outcome === 'blocked' ? ['blocked, ', wordBreaks(r.corsError || 'CORS error')] : { pass: 'passed', unreached: 'nothing sent' }[r.outcome] ?? r.outcome;
     const blocked = r.outcome === 'blocked' ? fixFor(r, scenario, ctx, policyPanel.policy) : null;
     fill(detail,
-      h('h3', {}, h('a', { href: `#scenario-${id}` }, scenario?.title ?? id), ' under ', h('code', {}, preset), ': ', verdict),
+      h('h3', {}, h('a', { href: `#scenario-${id}` }, scenario?.title ?? id), ' under ', preset === NOW ? columnTitle(preset) : h('code', {}, preset), ': ', verdict),
       r.console ? [h('p', { class: 'small' }, 'Chromium’s console said (DevTools, Console tab):'), h('pre', { class: 'console', 'aria-label': 'Chromium console line', dataset: { field: 'console' } }, r.console)] : null,
       blocked ? [h('p', {}, h('strong', {}, 'In plain English: '), blocked.what), h('p', { class: 'fix' }, h('strong', {}, 'Fix: '), blocked.fix)] : null,
       h('p', { class: 'small' }, 'The script got:'),
