@@ -11,8 +11,11 @@
 // every open page, which is why a link (`#compare=strict,off&compare-group=Credentials`) only
 // fills the form: the comparison starts when someone presses the button.
 //
+// A switch from elsewhere during a comparison (another trusted page, or a restart of the API,
+// seen on the live stream) stops it: the run under way is left out, and the other policy stands.
+//
 // DOM contract (the browser tests rely on it): #compare[data-state="idle" | "running" | "done"
-// | "stopped" | "failed"]; inputs name="compare-preset" (value = a preset, or "now") and #compare-group;
+// | "stopped" | "disturbed" | "failed"]; inputs name="compare-preset" (value = a preset, or "now") and #compare-group;
 // #compare-run and #compare-stop; each result cell td.compare__cell has data-preset,
 // data-scenario, data-run-id, data-outcome (pass | blocked | unreached), data-cors-error and
 // data-preflights, and a button[data-details] that shows its run in #compare-detail (fields
@@ -320,6 +323,12 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
     if (button) showDetail(button.dataset.details);
   });
 
+  // Whether the policy in force is no longer the one this comparison switched to.
+  function switchedElsewhere(ours) {
+    const seen = policyPanel.policy;
+    return !seen || seen.instance !== ours.instance || seen.generation !== ours.generation;
+  }
+
   async function compare() {
     const presets = chosenPresets();
     const list = chosenScenarios();
@@ -327,6 +336,7 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
     if (!presets.length || !list.length || !before) return;
     const restore = variablesOf(before);
     ownPolicy = restore;
+    let disturbed = null;
     const cells = new Map();
     shown = cells;
     section.querySelector('#compare-detail').hidden = true;
@@ -353,13 +363,22 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
         for (const [si, scenario] of list.entries()) {
           if (stopRequested) { state = 'stopped'; break outer; }
           fill(status, `Under ${name} (${pi + 1} of ${presets.length}): ${scenario.title} (${si + 1} of ${list.length})…`);
-          cells.set(`${preset}\u0000${scenario.id}`, await run(scenario, now));
+          const cell = await run(scenario, now);
+          // Another page's switch, or a restart of the API, seen on the live stream: this run
+          // may have been under that policy, so it is not this column's.
+          if (switchedElsewhere(now)) {
+            disturbed = { name, scenario, by: policyPanel.policy };
+            state = 'disturbed';
+            break outer;
+          }
+          cells.set(`${preset}\u0000${scenario.id}`, cell);
           renderTable(presets, list, cells);
           applyFilter();
         }
       }
     } finally {
-      const back = await policyPanel.switchTo({ variables: restore });
+      // After a switch from elsewhere, that policy stands: putting ours back would undo it.
+      const back = state === 'disturbed' ? null : await policyPanel.switchTo({ variables: restore });
       window.removeEventListener('beforeunload', warnOnLeave);
       const differ = result.querySelectorAll('tr[data-differs]').length;
       const restored = back ? `The API is back on ${back.preset}${Object.keys(restore).length > 1 ? ', with the fields that were set' : ''}.`
@@ -368,6 +387,8 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
         fill(status, `Done: ${list.length} scenario${list.length === 1 ? '' : 's'} under ${presets.length} polic${presets.length === 1 ? 'y' : 'ies'}; ${differ} row${differ === 1 ? '' : 's'} differ. ${restored}`);
       } else if (state === 'stopped') {
         fill(status, `Stopped. ${restored}`);
+      } else if (state === 'disturbed') {
+        fill(status, `Stopped: while ${disturbed.scenario.title} ran under ${disturbed.name}, the API's policy changed elsewhere (another page switched it, or the API restarted); it now runs ${disturbed.by?.preset ?? 'another policy'}. That run is left out, since it may have been under the new policy, and this page did not switch the policy back. Before the comparison it was ${before.preset}${overridesText(restore) ? ` with ${overridesText(restore)}` : ''}: the policy panel can switch to it again.`);
       } else {
         status.append(' ', restored);
       }

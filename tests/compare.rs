@@ -8,7 +8,8 @@
 //! exactly when Chromium's outcomes differ across the columns (a second, smaller comparison has
 //! a row blocked in every column, with different errors). Afterwards the API must be back on
 //! the policy that was in force before, its fields included; Stop must end a comparison early
-//! and put it back too; and the untrusted page, which may not switch, must not offer to compare.
+//! and put it back too; a switch from elsewhere mid-comparison must stop it and stand; and the
+//! untrusted page, which may not switch, must not offer to compare.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -384,6 +385,51 @@ async fn each_cell_is_what_chromium_did_under_that_preset() {
         .unwrap();
     let after_stop = policy_in_force(&lab.api_url).await;
 
+    // Another page switches the policy while a comparison runs (here the test, as the trusted
+    // page would): the comparison stops, leaves that run out, and does not undo the switch.
+    page.evaluate_json(
+        "(() => { location.hash = 'compare=permissive,off&compare-group='; return true; })()",
+    )
+    .await
+    .unwrap();
+    page.wait_for(
+        "document.getElementById('compare-group').value === ''",
+        WAIT,
+    )
+    .await
+    .expect("the link chooses all the scenarios");
+    page.click("#compare-run").await.unwrap();
+    page.wait_for(
+        "document.querySelectorAll('td.compare__cell[data-outcome]').length >= 2",
+        Duration::from_secs(60),
+    )
+    .await
+    .expect("a few cells are filled");
+    let switched = reqwest::Client::new()
+        .post(format!("{}/_lab/switch", lab.api_url))
+        .header("origin", &lab.trusted_url)
+        .header("x-lab-secret", &lab.lab_secret)
+        .json(&serde_json::json!({"variables": {"CORS_PRESET": "broken-double-origin"}}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    page.wait_for(
+        "document.getElementById('compare').dataset.state === 'disturbed'",
+        Duration::from_secs(60),
+    )
+    .await
+    .expect("the comparison stops when the policy is switched elsewhere");
+    let left = page
+        .evaluate_json(
+            "[document.querySelectorAll('td.compare__cell[data-outcome]').length, \
+              document.querySelectorAll('td.compare__cell').length, \
+              document.getElementById('compare-status').textContent]",
+        )
+        .await
+        .unwrap();
+    let after_switch = policy_in_force(&lab.api_url).await;
+
     // The untrusted page may not switch, so it offers no comparison, only the trusted page's.
     let untrusted = browser
         .open_lab_page(&format!("{}/#compare=strict,off", lab.untrusted_url), WAIT)
@@ -420,6 +466,22 @@ async fn each_cell_is_what_chromium_did_under_that_preset() {
         "stopped before the end: {filled} of {cells} cells filled"
     );
     assert_eq!(after_stop, learners_policy(), "put back after Stop");
+    assert!(switched.is_success(), "{switched}");
+    assert_eq!(
+        after_switch.0, "broken-double-origin",
+        "the other switch stands"
+    );
+    assert!(
+        left[0].as_u64().unwrap() < left[1].as_u64().unwrap(),
+        "stopped early: {left}"
+    );
+    assert!(
+        left[2]
+            .as_str()
+            .unwrap()
+            .contains("policy changed elsewhere"),
+        "{left}"
+    );
     assert_eq!(disabled, true, "no Compare button on the untrusted page");
     assert!(
         points_to_trusted
