@@ -11,8 +11,9 @@
 // every open page, which is why a link (`#compare=strict,off&compare-group=Credentials`) only
 // fills the form: the comparison starts when someone presses the button.
 //
-// A switch from elsewhere during a comparison (another trusted page, or a restart of the API,
-// seen on the live stream) stops it: the run under way is left out, and the other policy stands.
+// A switch from elsewhere during a comparison (another trusted page, or a restart of the API;
+// the API's policy is read after each run) stops it: the run under way is left out, and the
+// other policy stands.
 //
 // DOM contract (the browser tests rely on it): #compare[data-state="idle" | "running" | "done"
 // | "stopped" | "disturbed" | "failed"]; inputs name="compare-preset" (value = a preset, or "now") and #compare-group;
@@ -323,10 +324,18 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
     if (button) showDetail(button.dataset.details);
   });
 
-  // Whether the policy in force is no longer the one this comparison switched to.
-  function switchedElsewhere(ours) {
-    const seen = policyPanel.policy;
-    return !seen || seen.instance !== ours.instance || seen.generation !== ours.generation;
+  // The policy in force now, asked of the API itself, when it is no longer the one this
+  // comparison switched to; null while it still is. Asked after each run (its journal has been
+  // read by then), so "still ours" means no switch happened while the run's requests were out.
+  async function switchedElsewhere(ours) {
+    let seen;
+    try {
+      const res = await fetch(`${ctx.apiUrl}/_lab/policy`, { cache: 'no-store' });
+      seen = await res.json();
+    } catch (e) {
+      return { preset: `an unknown policy (the API did not answer: ${e})` };
+    }
+    return seen.instance === ours.instance && seen.generation === ours.generation ? null : seen;
   }
 
   async function compare() {
@@ -364,10 +373,11 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
           if (stopRequested) { state = 'stopped'; break outer; }
           fill(status, `Under ${name} (${pi + 1} of ${presets.length}): ${scenario.title} (${si + 1} of ${list.length})…`);
           const cell = await run(scenario, now);
-          // Another page's switch, or a restart of the API, seen on the live stream: this run
-          // may have been under that policy, so it is not this column's.
-          if (switchedElsewhere(now)) {
-            disturbed = { name, scenario, by: policyPanel.policy };
+          // Another page's switch, or a restart of the API: this run may have been under that
+          // policy, so it is not this column's.
+          const other = await switchedElsewhere(now);
+          if (other) {
+            disturbed = { name, scenario, by: other };
             state = 'disturbed';
             break outer;
           }
