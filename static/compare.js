@@ -57,14 +57,18 @@ export function compareHash({ presets, group, scenarios }) {
   return `#${p.toString()}`;
 }
 
+// A cell is named by its column and its scenario; neither contains this character.
+const KEY_SEPARATOR = '\u0000';
+const cellKeyOf = (column, scenarioId) => `${column}${KEY_SEPARATOR}${scenarioId}`;
+
 /** A cell's result in one word, for telling rows apart: the outcome and the CorsError. */
-export function cellKey(result) {
+export function outcomeKey(result) {
   return result.outcome === 'blocked' ? `blocked:${result.corsError}` : result.outcome;
 }
 
 /** Whether the cells of a row say different things. */
 export function rowDiffers(results) {
-  return new Set(results.map(cellKey)).size > 1;
+  return new Set(results.map(outcomeKey)).size > 1;
 }
 
 // A no-cors run: its requests carried no Origin, so no CORS check, and script got an opaque answer.
@@ -244,7 +248,7 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
       const groupRow = h('tr', { class: 'compare__group' }, h('th', { scope: 'colgroup', colspan: presets.length + 1 }, group));
       rows.push(groupRow);
       for (const s of members) {
-        const row = presets.map((p) => cells.get(`${p}\u0000${s.id}`));
+        const row = presets.map((p) => cells.get(cellKeyOf(p, s.id)));
         const done = row.filter(Boolean);
         const differs = done.length === presets.length && rowDiffers(done);
         if (differs) groupRow.dataset.anyDiffers = 'true';
@@ -257,12 +261,12 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
               class: `compare__cell is-${r.outcome}`,
               title: r.reason || null,
               dataset: { preset: p, scenario: s.id, runId: r.runId, outcome: r.outcome, corsError: r.corsError ?? '', preflights: r.preflightCount ?? 0 },
-            }, cellBody(r), detailsButton(`${p}\u0000${s.id}`, r.outcome === 'blocked' ? 'Why?' : 'Details'));
+            }, cellBody(r), detailsButton(cellKeyOf(p, s.id), r.outcome === 'blocked' ? 'Why?' : 'Details'));
           })));
       }
     }
     const foot = h('tr', { class: 'compare__summary' }, h('th', { scope: 'row' }, 'In all'),
-      presets.map((p) => h('td', {}, summary(list.map((s) => cells.get(`${p}\u0000${s.id}`)).filter(Boolean)))));
+      presets.map((p) => h('td', {}, summary(list.map((s) => cells.get(cellKeyOf(p, s.id))).filter(Boolean)))));
     fill(result, h('div', { class: 'table-wrap' },
       h('table', { class: 'compare__table' },
         h('caption', {}, `${list.length} scenario${list.length === 1 ? '' : 's'} from the ${ctx.role === 'trusted' ? 'trusted' : 'untrusted'} page (${ctx.pageOrigin}), under ${presets.length} polic${presets.length === 1 ? 'y' : 'ies'}`),
@@ -284,7 +288,7 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
       browser: browserName(),
       columns: presets.map(columnTitle),
       list,
-      cellsOf: (s) => presets.map((p) => cells.get(`${p}\u0000${s.id}`)),
+      cellsOf: (s) => presets.map((p) => cells.get(cellKeyOf(p, s.id))),
     });
     const copied = h('span', { class: 'small muted', role: 'status' });
     const copy = h('button', { type: 'button', class: 'button button--small' }, 'Copy');
@@ -304,7 +308,7 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
     const r = shown.get(key);
     const detail = section.querySelector('#compare-detail');
     if (!r || !detail) return;
-    const [preset, id] = key.split('\u0000');
+    const [preset, id] = key.split(KEY_SEPARATOR);
     const scenario = scenarios.find((s) => s.id === id);
     const verdict = r.outcome === 'blocked' ? ['blocked, ', wordBreaks(r.corsError || 'CORS error')] : { pass: 'passed', unreached: 'nothing sent' }[r.outcome] ?? r.outcome;
     const blocked = r.outcome === 'blocked' ? fixFor(r, scenario, ctx, policyPanel.policy) : null;
@@ -381,7 +385,7 @@ export function setUpCompare({ ctx, policyPanel, scenarios, run, onBusy = () => 
             state = 'disturbed';
             break outer;
           }
-          cells.set(`${preset}\u0000${scenario.id}`, cell);
+          cells.set(cellKeyOf(preset, scenario.id), cell);
           renderTable(presets, list, cells);
           applyFilter();
         }
