@@ -235,7 +235,10 @@ export function fixFor(result, scenario, ctx, policy) {
   const info = (policy?.presets ?? []).find((p) => p.name === result.preset);
   const originError = /AllowOrigin|MissingAllowOriginHeader/.test(result.corsError);
   let fix = base.fix;
-  if (result.preset === 'off') {
+  if (result.blocking?.answered_by === 'front-redirect') {
+    const location = headerValue(result.blocking.response ?? [], 'location');
+    fix = `The ${result.blocking.status} came from the API’s front, before its CORS layer ran, so no CORS_* setting reaches it. Call the final address${location ? ` (${location})` : ''} directly; or make the front pass ${result.blocking.kind === 'preflight' ? 'OPTIONS through to the API: a preflight may never be redirected, whatever headers the redirect carries' : 'the request through to the API, or send the CORS headers on its redirects'}.`;
+  } else if (result.preset === 'off') {
     fix = 'The API runs CORS_PRESET=off and sends no CORS headers at all. Switch to strict (CORS_PRESET=strict), which allows the trusted page, or permissive.';
   } else if (info?.broken) {
     fix = `${result.preset} is broken on purpose. ${info.fix ?? ''} Or go back to CORS_PRESET=strict.`;

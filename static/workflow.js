@@ -155,6 +155,17 @@ function corsAnswerLines(entry, { includeVary = false } = {}) {
 }
 
 
+/** Was `entry` answered in front of the API's CORS layer (the engine never saw it)? */
+function isFrontAnswer(entry) {
+  return entry?.answered_by === 'front-redirect';
+}
+
+function frontNote(entry) {
+  const location = headerValue(entry.response, 'location');
+  return para('The API’s front answered ', h('code', {}, String(entry.status)), location ? [' → ', h('code', {}, location)] : null,
+    ' before its CORS layer ran, so the answer carries none of the policy’s headers:');
+}
+
 function roundSteps(round, i, total, { scenario, mode, isLast, result, hops }) {
   const sub = total <= 1 ? '' : hops ? (i === 0 ? 'hop 1' : `hop ${i + 1}, after the redirect`) : `request ${i + 1} of ${total}`;
   const out = [];
@@ -171,11 +182,12 @@ function roundSteps(round, i, total, { scenario, mode, isLast, result, hops }) {
         lines([['Origin', p.origin], ['Access-Control-Request-Method', p.request_method], ['Access-Control-Request-Headers', p.request_headers]]),
       ],
     }));
+    const front = isFrontAnswer(p);
     out.push(step({
-      n: 5, title: 'The API’s CORS answer', sub, state: v?.pass === false ? 'fail' : 'pass',
+      n: 5, title: front ? 'The front’s redirect' : 'The API’s CORS answer', sub, state: v?.pass === false ? 'fail' : 'pass',
       arrows: [arrow({ from: 'api', to: 'browser', label: String(p.status), state: v?.pass === false ? 'fail' : 'pass' })],
       body: [
-        para(`The API answered `, h('code', {}, String(p.status)), ':'),
+        front ? frontNote(p) : para(`The API answered `, h('code', {}, String(p.status)), ':'),
         corsAnswerLines(p),
         checkLine(p, mode, a ? 'the actual request may go' : ''),
       ],
@@ -215,7 +227,7 @@ function roundSteps(round, i, total, { scenario, mode, isLast, result, hops }) {
           ['Origin', a.origin ?? '(none: not a CORS request)'],
           ['Cookie', mode === 'include' || a.cookie_sent ? (a.cookie_sent ? 'sent' : 'none sent') : null],
         ]),
-        para('The API answered ', h('code', {}, String(a.status)), location ? [' → ', h('code', {}, location)] : null, a.origin ? ', with:' : '.'),
+        isFrontAnswer(a) ? frontNote(a) : para('The API answered ', h('code', {}, String(a.status)), location ? [' → ', h('code', {}, location)] : null, a.origin ? ', with:' : '.'),
         a.origin ? corsAnswerLines(a) : null,
         checkLine(a, mode, location ? 'the browser follows the redirect' : 'script may read the response'),
         isLast ? scriptLine(result) : null,

@@ -68,7 +68,7 @@ pub struct Cors<S> {
     inner: S,
 }
 
-type Answered = Result<Response, Infallible>;
+pub(crate) type Answered = Result<Response, Infallible>;
 
 impl<S> Service<Request> for Cors<S>
 where
@@ -163,6 +163,7 @@ fn journal(
             status: status.as_u16(),
             headers,
             policy,
+            answered_by: crate::journal::AnsweredBy::CorsLayer,
         },
     );
 }
@@ -173,7 +174,7 @@ type Sources<'a> = [Option<&'a HeaderValue>; 3];
 
 /// The request half of the journal entry, and the header values its CORS fields came from;
 /// `Err` for a request no browser would send.
-fn request_record<'a>(
+pub(crate) fn request_record<'a>(
     state: &AppState,
     request: &'a Request,
 ) -> Result<(RequestRecord, Sources<'a>), String> {
@@ -318,7 +319,7 @@ fn not_visible_ascii(name: &HeaderName) -> String {
     format!("the {name} header is not visible ASCII")
 }
 
-fn bad_request(message: String) -> Response {
+pub(crate) fn bad_request(message: String) -> Response {
     (StatusCode::BAD_REQUEST, message + "\n").into_response()
 }
 

@@ -194,7 +194,7 @@ pub struct Entry {
 /// The engine's conclusion, in the journal's JSON shape.
 #[derive(Debug, Clone, Serialize)]
 pub struct DecisionView {
-    /// `allowed`, `refused`, `no-origin` or `cors-off`.
+    /// `allowed`, `refused`, `no-origin`, `cors-off`, or `not-asked` (answered in front of the CORS layer).
     pub outcome: &'static str,
     pub reason: String,
 }
@@ -367,6 +367,27 @@ pub struct ResponseRecord {
     /// reason are worked out again from it when the entry is read, instead of being rendered
     /// on every request's path.
     pub policy: Arc<EffectivePolicy>,
+    pub answered_by: AnsweredBy,
+}
+
+/// What answered the request: the CORS layer (the engine decided), or something in front of it
+/// that the engine never saw ([`crate::moved`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AnsweredBy {
+    #[default]
+    CorsLayer,
+    /// The front's redirect of `/moved/` to `/api/`, before the CORS layer.
+    FrontRedirect,
+}
+
+impl AnsweredBy {
+    /// `cors-layer` or `front-redirect`, as the journal's JSON spells it.
+    pub fn label(self) -> &'static str {
+        match self {
+            AnsweredBy::CorsLayer => "cors-layer",
+            AnsweredBy::FrontRedirect => "front-redirect",
+        }
+    }
 }
 
 /// The JSON shape of an entry (what the page and the tests read).
@@ -386,6 +407,8 @@ struct EntryView<'a> {
     cookie_sent: bool,
     request: &'a HeaderLines,
     status: u16,
+    /// `cors-layer`, or `front-redirect` when the engine never saw the request.
+    answered_by: &'static str,
     response: &'a HeaderLines,
     cors_response: CorsLines<'a>,
     decision: DecisionView,
@@ -440,8 +463,20 @@ impl Entry {
         VerdictView::from(&check(&browser_request, self.response.status, lines))
     }
 
-    /// The engine's conclusion, decided again from the recorded request and policy.
+    /// The engine's conclusion, decided again from the recorded request and policy; for a
+    /// request answered in front of the CORS layer, that there was none.
     pub fn decision(&self) -> DecisionView {
+        if self.response.answered_by == AnsweredBy::FrontRedirect {
+            return DecisionView {
+                outcome: "not-asked",
+                reason: format!(
+                    "the front redirected {} to {} before the CORS layer ran: the engine never \
+                     saw this request, and no CORS_* setting changes this answer",
+                    crate::moved::MOVED_PREFIX,
+                    crate::moved::NEW_PREFIX
+                ),
+            };
+        }
         let decision = decide(&self.response.policy.policy, &self.request.facts());
         DecisionView {
             outcome: decision.outcome().label(),
@@ -480,6 +515,7 @@ impl Serialize for Entry {
             cookie_sent: r.cookie_sent,
             request: r.headers(),
             status: self.response.status,
+            answered_by: self.response.answered_by.label(),
             response: &self.response.headers,
             cors_response: CorsLines(&self.response.headers),
             decision: self.decision(),
@@ -682,6 +718,7 @@ mod tests {
             .into_iter()
             .collect(),
             policy: Arc::new(policy),
+            answered_by: AnsweredBy::CorsLayer,
         }
     }
 

@@ -11,6 +11,7 @@
 //! * [`journal`] — the bounded record of exchanges, served as JSON;
 //! * [`live`] — the journal as server-sent events, written in batches;
 //! * [`routes`] — the demo endpoints the scenarios call;
+//! * [`moved`] — a redirect in front of the CORS layer, as a proxy's or a framework's;
 //! * [`lab`] — the `/_lab/` routes for the page, which never follow the demo policy;
 //! * [`switch`] — switching the policy at runtime, for the trusted lab page only;
 //! * [`walkthrough`] — a request walked through the policy in force on paper, for the page;
@@ -23,6 +24,7 @@ pub mod cors_layer;
 pub mod journal;
 pub mod lab;
 pub mod live;
+pub mod moved;
 pub mod routes;
 pub mod switch;
 pub mod walkthrough;
@@ -195,23 +197,32 @@ impl AppState {
 /// routing, and every path under the demo policy (a missing one too) gets the policy's headers
 /// and a journal entry. The split on the path is made here rather than by a router's fallback,
 /// which would build a URL-parameter map for every request.
+///
+/// In front of the CORS layer, [`moved`] redirects `/moved/` paths before the engine sees them,
+/// as a proxy or a framework's redirect in front of a real API's CORS middleware does.
 #[derive(Clone)]
 pub enum Api {
     Direct {
         lab: Router,
-        demo: cors_layer::Cors<Router>,
+        demo: Demo,
     },
     /// The same under tower-http's `TraceLayer`, when the log filter lets DEBUG through
     /// (`RUST_LOG=debug`, `RUST_LOG=tower_http=debug`): its request spans are at DEBUG.
     Traced(Router),
 }
 
+/// The demo routes behind the CORS layer, behind the front that redirects `/moved/`.
+pub type Demo = moved::Moved<cors_layer::Cors<Router>>;
+
 /// Builds the [`Api`] service for `state`.
 pub fn app(state: AppState) -> Api {
     let lab = lab::router(state.clone()).merge(switch::router(state.clone()));
     let demo = Layer::layer(
-        &cors_layer::CorsLayer::new(state.clone()),
-        routes::router(state.clone()),
+        &moved::MovedLayer::new(state.clone()),
+        Layer::layer(
+            &cors_layer::CorsLayer::new(state.clone()),
+            routes::router(state.clone()),
+        ),
     );
     if tracing::level_filters::LevelFilter::current() >= tracing::Level::DEBUG {
         Api::Traced(
@@ -224,7 +235,7 @@ pub fn app(state: AppState) -> Api {
 }
 
 type RouterFuture = <Router as Service<axum::extract::Request>>::Future;
-type DemoFuture = <cors_layer::Cors<Router> as Service<axum::extract::Request>>::Future;
+type DemoFuture = <Demo as Service<axum::extract::Request>>::Future;
 
 impl<B> Service<axum::http::Request<B>> for Api
 where
