@@ -7,7 +7,7 @@
 import { h, fill, copyText, headerValue, formatClock } from './dom.js';
 import { renderEntry, cacheNoteFor } from './journal.js';
 import { explain } from './explain.js';
-import { verdictMode, runnerOf, requestOrigin, predictFromPolicy } from './runner.js';
+import { verdictMode, runnerOf, requestOrigin, predictFromPolicy, isFrontAnswer } from './runner.js';
 import { predictionBox } from './predict.js';
 import { renderWorkflow } from './workflow.js';
 
@@ -203,7 +203,9 @@ function verdictBanner(result, scenario) {
   if (result.outcome === 'blocked') {
     return [h('span', { class: 'verdict__label' }, '✗ Blocked by CORS'), ' ',
       h('code', { class: 'verdict__error' }, result.corsError || 'CORS error'),
-      result.blocking?.kind === 'preflight' ? ' at the preflight: the actual request was never sent.' : ' on the response: the API ran the request, script may not read it.'];
+      result.blocking?.kind === 'preflight' ? ' at the preflight: the actual request was never sent.'
+        : isFrontAnswer(result.blocking) ? ' at the redirect: the browser did not follow it, so the new address was never asked.'
+          : ' on the response: the API ran the request, script may not read it.'];
   }
   return [h('span', { class: 'verdict__label' }, '⚠ Unreached'),
     ' No request of this run reached the API',
@@ -235,9 +237,14 @@ export function fixFor(result, scenario, ctx, policy) {
   const info = (policy?.presets ?? []).find((p) => p.name === result.preset);
   const originError = /AllowOrigin|MissingAllowOriginHeader/.test(result.corsError);
   let fix = base.fix;
-  if (result.blocking?.answered_by === 'front-redirect') {
-    const location = headerValue(result.blocking.response ?? [], 'location');
-    fix = `The ${result.blocking.status} came from the API’s front, before its CORS layer ran, so no CORS_* setting reaches it. Call the final address${location ? ` (${location})` : ''} directly; or make the front pass ${result.blocking.kind === 'preflight' ? 'OPTIONS through to the API: a preflight may never be redirected, whatever headers the redirect carries' : 'the request through to the API, or send the CORS headers on its redirects'}.`;
+  let stageNote = base.stageNote;
+  if (isFrontAnswer(result.blocking)) {
+    const { status, kind, response } = result.blocking;
+    // The address without this run's query: the one the page should call.
+    const location = (headerValue(response ?? [], 'location') ?? '').split('?')[0];
+    const target = location ? ` (${location})` : '';
+    fix = `The ${status} came from the API’s front, before its CORS layer ran, so no CORS_* setting reaches it. Call the final address${target} directly; or make the front pass ${kind === 'preflight' ? 'OPTIONS through to the API: a preflight may never be redirected, whatever headers the redirect carries' : 'the request through to the API, or send the CORS headers on its redirects'}.`;
+    if (kind !== 'preflight') stageNote = `The front answered the ${status} before the API ran anything, and the browser stopped at the redirect: it never asked the new address${target}.`;
   } else if (result.preset === 'off') {
     fix = 'The API runs CORS_PRESET=off and sends no CORS headers at all. Switch to strict (CORS_PRESET=strict), which allows the trusted page, or permissive.';
   } else if (info?.broken) {
@@ -249,7 +256,7 @@ export function fixFor(result, scenario, ctx, policy) {
   } else if (ctx.role === 'untrusted' && originError && result.preset === 'strict') {
     fix = `This page is the untrusted origin, which strict refuses on purpose. To allow it anyway: CORS_ALLOW_ORIGINS=${ctx.trustedUrl},${ctx.pageOrigin} — only for an origin you trust.`;
   }
-  return { ...base, fix };
+  return { ...base, fix, stageNote };
 }
 
 function preflightNote(scenario, result) {

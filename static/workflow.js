@@ -3,7 +3,7 @@
 // happened light up and carry the real headers from the journal; skipped steps say why.
 
 import { h, headerCase, headerValue, formatClock } from './dom.js';
-import { runnerOf, requestOrigin } from './runner.js';
+import { runnerOf, requestOrigin, isFrontAnswer } from './runner.js';
 
 // The lanes, left to right: the browser sits between the two servers it talks to.
 const LANES = [
@@ -154,11 +154,6 @@ function corsAnswerLines(entry, { includeVary = false } = {}) {
   return shown.length ? lines(shown) : para(h('span', { class: 'bad-text' }, 'No Access-Control-* header at all.'));
 }
 
-
-/** Was `entry` answered in front of the API's CORS layer (the engine never saw it)? */
-function isFrontAnswer(entry) {
-  return entry?.answered_by === 'front-redirect';
-}
 
 function frontNote(entry) {
   const location = headerValue(entry.response, 'location');

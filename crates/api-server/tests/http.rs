@@ -425,6 +425,80 @@ async fn redirect_goes_to_the_other_origin() {
     );
 }
 
+/// The front's redirect of `/moved/` is answered before the CORS layer: under every policy it
+/// carries no CORS header, and the journal says so and judges it as Chromium does.
+#[tokio::test]
+async fn moved_paths_are_redirected_in_front_of_the_cors_layer() {
+    for preset in ["strict", "permissive"] {
+        let api = start(&[("CORS_PRESET", preset)]).await;
+        let preflight = api
+            .send(
+                "OPTIONS",
+                "/moved/items/1?run=m1",
+                &[
+                    ("origin", LAB),
+                    ("access-control-request-method", "PUT"),
+                    ("access-control-request-headers", "content-type"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            preflight.status(),
+            StatusCode::PERMANENT_REDIRECT,
+            "{preset}"
+        );
+        assert_eq!(
+            header(preflight.headers(), "location"),
+            Some("/api/items/1?run=m1")
+        );
+        assert!(cors_headers(preflight.headers()).is_empty(), "{preset}");
+        let get = api
+            .send("GET", "/moved/items?run=m2", &[("origin", LAB)])
+            .await;
+        assert_eq!(get.status(), StatusCode::PERMANENT_REDIRECT);
+        assert_eq!(header(get.headers(), "location"), Some("/api/items?run=m2"));
+        assert!(cors_headers(get.headers()).is_empty(), "{preset}");
+
+        let [p] = &api.journal("m1").await[..] else {
+            panic!("one entry for the preflight");
+        };
+        assert_eq!(p["kind"], "preflight");
+        assert_eq!(p["status"], 308);
+        assert_eq!(p["answered_by"], "front-redirect");
+        assert_eq!(p["decision"]["outcome"], "not-asked");
+        assert_eq!(
+            p["verdict"]["omit"]["cors_error"],
+            "PreflightDisallowedRedirect"
+        );
+        let [g] = &api.journal("m2").await[..] else {
+            panic!("one entry for the GET");
+        };
+        assert_eq!(g["kind"], "actual");
+        assert_eq!(g["answered_by"], "front-redirect");
+        assert_eq!(
+            g["verdict"]["omit"]["cors_error"],
+            "MissingAllowOriginHeader"
+        );
+
+        // The address it points to is behind the CORS layer as usual.
+        let moved_to = api
+            .send("GET", "/api/items?run=m3", &[("origin", LAB)])
+            .await;
+        assert_eq!(moved_to.status(), StatusCode::OK);
+        assert!(header(moved_to.headers(), "access-control-allow-origin").is_some());
+        assert_eq!(api.journal("m3").await[0]["answered_by"], "cors-layer");
+        // Only the prefix moved: `/moved` alone is a missing path under the policy.
+        let missing = api.send("GET", "/moved?run=m4", &[("origin", LAB)]).await;
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        assert!(header(missing.headers(), "access-control-allow-origin").is_some());
+        // A request no browser sends gets the CORS layer's 400 in front of it too.
+        let bad = api
+            .send("GET", "/moved/items", &[("origin", LAB), ("origin", OTHER)])
+            .await;
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    }
+}
+
 #[tokio::test]
 async fn hostile_origin_headers_get_400_and_the_server_keeps_serving() {
     let api = start(&[]).await;
