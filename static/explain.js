@@ -59,8 +59,8 @@ Object.assign(EXPLANATIONS, {
     stage: 'preflight',
   },
   PreflightDisallowedRedirect: {
-    what: 'The preflight was answered with a redirect (3xx). Browsers never follow redirects for preflights.',
-    fix: 'Call the final URL directly; the API must answer OPTIONS itself with 2xx (CORS_PRESET, CORS_ALLOW_ORIGINS and CORS_ALLOW_METHODS govern that answer).',
+    what: 'The preflight was answered with a redirect (3xx). Browsers never follow redirects for preflights, whatever headers the redirect carries. Such a redirect usually comes from in front of the CORS code: a proxy sending http to https, a trailing-slash rule, a login page.',
+    fix: 'Call the final URL directly, or let OPTIONS through to the API, which must answer it itself with 2xx (CORS_PRESET, CORS_ALLOW_ORIGINS and CORS_ALLOW_METHODS govern that answer).',
     stage: 'preflight',
   },
   InvalidAllowMethodsPreflightResponse: {
