@@ -277,7 +277,9 @@ function preflightNote(scenario, result) {
       ? 'The first preflight failed, and failed preflights are never cached: each request asked again. '
       : 'The cached answer did not cover the later request (Max-Age 0, or a header it did not list), so the browser asked again. ');
   }
-  if (!scenario.cache && scenario.preflight?.expected && count === 1) parts.push('As expected, the browser asked first: the preflight is the first entry the API received.');
+  if (scenario.preflight?.per_hop && count > 1 && count === expected) {
+    parts.push(`As expected, one preflight per URL: after each redirect the browser asked again, for the new URL, before it sent the ${result.rounds[0]?.preflight?.request_method ?? 'request'} there. `);
+  } else if (!scenario.cache && scenario.preflight?.expected && count === 1) parts.push('As expected, the browser asked first: the preflight is the first entry the API received.');
   if (!scenario.preflight?.expected && count === 0 && result.outcome !== 'unreached') parts.push('As expected, no preflight: the request went straight out.');
   if (count !== expected) parts.push(h('span', { class: 'bad-text' }, 'This differs from what the page expected.'));
   return parts;

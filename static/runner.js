@@ -241,14 +241,21 @@ function cachedAnswerCovers(preflight, newHeaders, mode) {
  * - preflight-cache scenarios: the first request preflights; the later ones reuse its answer
  *   when it passed and may be cached (Max-Age not 0; 5 s when absent) and covers their headers,
  *   else each preflights again;
+ * - `preflight.per_hop` (a preflighted request that is redirected): one for each URL it is sent
+ *   to, that is one more after each redirect that passed (the cache holds nothing for the new
+ *   URL); before a run, one per request the code makes;
  * - otherwise 1 when the catalogue expects a preflight, else 0.
  * For cache scenarios the first preflight's journal entry decides; before a run (no entries) the
  * policy's fields give the prediction (`policy` may be null).
  */
 export function expectedPreflights(scenario, entries, mode, policy) {
   if (scenario.reaches_api === false) return 0;
-  if (!scenario.cache) return scenario.preflight?.expected ? 1 : 0;
   const requests = Math.max(1, Number(scenario.requests ?? 1));
+  if (scenario.preflight?.per_hop) {
+    if (!entries?.length) return requests;
+    return 1 + entries.filter((e) => e.kind === 'actual' && isRedirect(e.status) && passes(e, mode)).length;
+  }
+  if (!scenario.cache) return scenario.preflight?.expected ? 1 : 0;
   const newHeaders = scenario.preflight?.new_headers ?? [];
   const first = sortOldestFirst(entries ?? []).find((e) => e.kind === 'preflight');
   if (first) {

@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/whoami", get(whoami))
         .route("/api/fail", get(fail))
         .route("/api/redirect", get(redirect))
+        .route("/api/v1/{*rest}", any(old_version))
         .with_state(state)
 }
 
@@ -144,5 +145,17 @@ async fn redirect(State(state): State<AppState>, uri: Uri) -> Response {
     match HeaderValue::from_str(&location) {
         Ok(v) => (StatusCode::FOUND, [(header::LOCATION, v)]).into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// 308 from `/api/v1/…` to the same path under `/api/`: the API's own redirect, behind its CORS
+/// layer (unlike the front's, [`crate::moved`]), so it carries the policy's headers and a
+/// browser may follow it. It stays on the API's origin, so the next hop keeps the page's
+/// `Origin`; a preflighted request is preflighted again for the new URL.
+async fn old_version(Path(rest): Path<String>, uri: Uri) -> Response {
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    match HeaderValue::from_str(&format!("/api/{rest}{query}")) {
+        Ok(v) => (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, v)]).into_response(),
+        Err(_) => StatusCode::BAD_REQUEST.into_response(),
     }
 }

@@ -425,6 +425,36 @@ async fn redirect_goes_to_the_other_origin() {
     );
 }
 
+/// The API's own redirect of `/api/v1/` is behind the CORS layer: it carries the policy's
+/// headers, and its preflight is the engine's.
+#[tokio::test]
+async fn the_apis_own_redirect_is_behind_the_cors_layer() {
+    let api = start(&[]).await;
+    let preflight = api
+        .send(
+            "OPTIONS",
+            "/api/v1/items/1?run=v1",
+            &[("origin", LAB), ("access-control-request-method", "PUT")],
+        )
+        .await;
+    assert_eq!(preflight.status(), StatusCode::NO_CONTENT);
+    let put = api
+        .send("PUT", "/api/v1/items/1?run=v1", &[("origin", LAB)])
+        .await;
+    assert_eq!(put.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(
+        header(put.headers(), "location"),
+        Some("/api/items/1?run=v1")
+    );
+    assert_eq!(
+        header(put.headers(), "access-control-allow-origin"),
+        Some(LAB)
+    );
+    let entries = api.journal("v1").await;
+    assert_eq!(entries.len(), 2);
+    assert!(entries.iter().all(|e| e["answered_by"] == "cors-layer"));
+}
+
 /// The front's redirect of `/moved/` is answered before the CORS layer: under every policy it
 /// carries no CORS header, and the journal says so and judges it as Chromium does.
 #[tokio::test]
