@@ -266,7 +266,6 @@ export function expectedPreflights(scenario, entries, mode, policy) {
   return predictFromPolicy(scenario, mode, policy).count;
 }
 
-/** The cache prediction from the policy alone (before a run), with the reason in words. */
 /**
  * Was the journal `entry` answered in front of the API's CORS layer (the front's redirect of
  * /moved/), so that the engine never saw it?
@@ -275,6 +274,7 @@ export function isFrontAnswer(entry) {
   return entry?.answered_by === 'front-redirect';
 }
 
+/** The cache prediction from the policy alone (before a run), with the reason in words. */
 export function predictFromPolicy(scenario, mode, policy, pageOrigin = '') {
   const requests = Math.max(1, Number(scenario.requests ?? 1));
   const field = (name) => (policy?.fields ?? []).find((f) => f.name === name)?.value ?? '';

@@ -194,7 +194,8 @@ pub struct Entry {
 /// The engine's conclusion, in the journal's JSON shape.
 #[derive(Debug, Clone, Serialize)]
 pub struct DecisionView {
-    /// `allowed`, `refused`, `no-origin`, `cors-off`, or `not-asked` (answered in front of the CORS layer).
+    /// `allowed`, `refused`, `no-origin`, `cors-off`, or `not-asked` (answered in front of the
+    /// CORS layer).
     pub outcome: &'static str,
     pub reason: String,
 }
@@ -372,9 +373,8 @@ pub struct ResponseRecord {
 
 /// What answered the request: the CORS layer (the engine decided), or something in front of it
 /// that the engine never saw ([`crate::moved`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AnsweredBy {
-    #[default]
     CorsLayer,
     /// The front's redirect of `/moved/` to `/api/`, before the CORS layer.
     FrontRedirect,

@@ -152,7 +152,9 @@ async fn redirect(State(state): State<AppState>, uri: Uri) -> Response {
 /// layer (unlike the front's, [`crate::moved`]), so it carries the policy's headers and a
 /// browser may follow it. It stays on the API's origin, so the next hop keeps the page's
 /// `Origin`; a preflighted request is preflighted again for the new URL.
-async fn old_version(Path(rest): Path<String>, uri: Uri) -> Response {
+async fn old_version(uri: Uri) -> Response {
+    // The path as it arrived, still percent-encoded, as a proxy's rewrite would keep it.
+    let rest = uri.path().strip_prefix("/api/v1/").unwrap_or_default();
     let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
     match HeaderValue::from_str(&format!("/api/{rest}{query}")) {
         Ok(v) => (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, v)]).into_response(),

@@ -453,6 +453,16 @@ async fn the_apis_own_redirect_is_behind_the_cors_layer() {
     let entries = api.journal("v1").await;
     assert_eq!(entries.len(), 2);
     assert!(entries.iter().all(|e| e["answered_by"] == "cors-layer"));
+    // The path goes along as it arrived, still encoded: no line break gets into the Location.
+    let encoded = api
+        .send("GET", "/api/v1/a%0d%0aSet-Cookie:%20x", &[("origin", LAB)])
+        .await;
+    assert_eq!(encoded.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(
+        header(encoded.headers(), "location"),
+        Some("/api/a%0d%0aSet-Cookie:%20x")
+    );
+    assert!(encoded.headers().get("set-cookie").is_none());
 }
 
 /// The front's redirect of `/moved/` is answered before the CORS layer: under every policy it
@@ -521,6 +531,14 @@ async fn moved_paths_are_redirected_in_front_of_the_cors_layer() {
         let missing = api.send("GET", "/moved?run=m4", &[("origin", LAB)]).await;
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
         assert!(header(missing.headers(), "access-control-allow-origin").is_some());
+        let encoded = api
+            .send("GET", "/moved/a%0d%0aSet-Cookie:%20x", &[("origin", LAB)])
+            .await;
+        assert_eq!(
+            header(encoded.headers(), "location"),
+            Some("/api/a%0d%0aSet-Cookie:%20x")
+        );
+        assert!(encoded.headers().get("set-cookie").is_none());
         // A request no browser sends gets the CORS layer's 400 in front of it too.
         let bad = api
             .send("GET", "/moved/items", &[("origin", LAB), ("origin", OTHER)])
