@@ -442,7 +442,10 @@ export function showResult(card, scenario, result, ctx, policy) {
   } else {
     fill(q(card, 'verdict-detail'), h('p', {}, scenario.reaches_api === false
       ? 'The browser refused before sending: no CORS check took place, and the API saw nothing.'
-      : 'No request reached the API, so there is nothing to judge.'));
+      : 'No request reached the API, so there is nothing to judge.'),
+    scenario.reaches_api === false && scenario.console
+      ? h('p', { class: 'small' }, 'Chromium’s console says (DevTools, Console tab, in red): ', h('q', {}, `… ${scenario.console} …`))
+      : null);
   }
   fill(q(card, 'preflight-note'), preflightNote(scenario, result));
 

@@ -10,7 +10,8 @@
 //! 2. **outcome** — Chromium's result (success, or `corsErrorStatus.corsError` of the first
 //!    blocked request), the journal's predicted verdict for the scenario's credentials mode, and
 //!    the card's verdict;
-//! 3. **words** — the reason the card quotes appears in Chromium's console message.
+//! 3. **words** — the reason the card quotes appears in Chromium's console message, and so do
+//!    the words the catalogue gives (`console`) for a request refused before it was sent.
 //!
 //! The catalogue's `reproduce` map, where the page's *Explain an error* section sends a learner to
 //! see a `CorsError` happen in the lab, must name cells where Chromium reports exactly that error.
@@ -330,6 +331,25 @@ async fn run_one(page: &LabPage, api_url: &str, scenario: &Value) -> Result<Stri
             let _ = writeln!(
                 problems,
                 "  words disagree:\n    card:     {reason:?}\n    console:  {texts:?}"
+            );
+        }
+    }
+    // A scenario the browser refuses before sending may name the console's words for it.
+    if let Some(words) = scenario["console"].as_str() {
+        let said = page
+            .console_entries()
+            .iter()
+            .any(|c| c.text.contains(&format!("run={run}")) && c.text.contains(words));
+        if !said {
+            let texts: Vec<String> = page
+                .console_entries()
+                .into_iter()
+                .filter(|c| c.text.contains(&run))
+                .map(|c| c.text)
+                .collect();
+            let _ = writeln!(
+                problems,
+                "  console disagrees:\n    catalogue: {words:?}\n    console:   {texts:?}"
             );
         }
     }
