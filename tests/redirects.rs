@@ -23,9 +23,29 @@ use api_server::cli::PolicyArgs;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::IntoResponse;
 use browser_harness::{read_card, Browser, LabPage};
+use cors_lab::RunningLab;
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(20);
+
+/// The lab under its default policy (`strict`), and its trusted page open in Chromium.
+async fn trusted_page() -> (RunningLab, Browser, LabPage) {
+    let lab = cors_lab::start_ephemeral(PolicyArgs::default())
+        .await
+        .unwrap();
+    let browser = Browser::launch().await.expect("Chromium starts");
+    let page = browser
+        .open_lab_page(&format!("{}/", lab.trusted_url), WAIT)
+        .await
+        .expect("the page opens and is ready");
+    (lab, browser, page)
+}
+
+async fn close(lab: RunningLab, browser: Browser, page: LabPage) {
+    let _ = page.close().await;
+    let _ = browser.close().await;
+    lab.stop().await.unwrap();
+}
 
 /// Runs a card, and returns its run id, Chromium's requests of that run and its text parts.
 async fn run_card(page: &LabPage, id: &str) -> (String, Vec<browser_harness::NetworkRequest>) {
@@ -67,15 +87,8 @@ async fn journal(api_url: &str, run: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn chromium_stops_at_the_fronts_redirect_and_the_card_says_where_the_fix_is() {
-    let lab = cors_lab::start_ephemeral(PolicyArgs::default())
-        .await
-        .unwrap();
+    let (lab, browser, page) = trusted_page().await;
     let api = lab.api_url.replace("localhost", "127.0.0.1");
-    let browser = Browser::launch().await.expect("Chromium starts");
-    let page = browser
-        .open_lab_page(&format!("{}/", lab.trusted_url), WAIT)
-        .await
-        .expect("the page opens and is ready");
 
     // The GET: one request, failed at the 308, and nothing sent to where it points.
     let (run, requests) = run_card(&page, "moved-get").await;
@@ -154,22 +167,13 @@ async fn chromium_stops_at_the_fronts_redirect_and_the_card_says_where_the_fix_i
     assert!(diagram.contains("The front’s redirect"), "{diagram}");
     assert!(diagram.contains("Never sent"), "{diagram}");
 
-    let _ = page.close().await;
-    let _ = browser.close().await;
-    lab.stop().await.unwrap();
+    close(lab, browser, page).await;
 }
 
 #[tokio::test]
 async fn a_redirect_within_the_api_keeps_the_origin_and_is_preflighted_again() {
-    let lab = cors_lab::start_ephemeral(PolicyArgs::default())
-        .await
-        .unwrap();
+    let (lab, browser, page) = trusted_page().await;
     let api = lab.api_url.replace("localhost", "127.0.0.1");
-    let browser = Browser::launch().await.expect("Chromium starts");
-    let page = browser
-        .open_lab_page(&format!("{}/", lab.trusted_url), WAIT)
-        .await
-        .expect("the page opens and is ready");
 
     // The GET: two hops, both with the page's Origin, and both passed.
     let (run, requests) = run_card(&page, "redirect-same-origin").await;
@@ -244,9 +248,7 @@ async fn a_redirect_within_the_api_keeps_the_origin_and_is_preflighted_again() {
     assert!(note.contains("2 in the journal, 2 expected"), "{note}");
     assert!(note.contains("one preflight per URL"), "{note}");
 
-    let _ = page.close().await;
-    let _ = browser.close().await;
-    lab.stop().await.unwrap();
+    close(lab, browser, page).await;
 }
 
 /// A front whose redirects carry CORS headers, on its own loopback port: it answers every
@@ -300,15 +302,8 @@ async fn front_with_cors_headers() -> (String, Arc<AtomicUsize>) {
 /// for a preflight, whatever headers it carries.
 #[tokio::test]
 async fn cors_headers_on_a_redirect_let_a_get_through_but_never_a_preflight() {
-    let lab = cors_lab::start_ephemeral(PolicyArgs::default())
-        .await
-        .unwrap();
+    let (lab, browser, page) = trusted_page().await;
     let (front, puts) = front_with_cors_headers().await;
-    let browser = Browser::launch().await.expect("Chromium starts");
-    let page = browser
-        .open_lab_page(&format!("{}/", lab.trusted_url), WAIT)
-        .await
-        .expect("the page opens and is ready");
 
     let got = page
         .evaluate_json(&format!(
@@ -352,7 +347,5 @@ async fn cors_headers_on_a_redirect_let_a_get_through_but_never_a_preflight() {
     assert_eq!(error.as_deref(), Some("PreflightDisallowedRedirect"));
     assert_eq!(puts.load(Ordering::SeqCst), 0, "the PUT was never sent");
 
-    let _ = page.close().await;
-    let _ = browser.close().await;
-    lab.stop().await.unwrap();
+    close(lab, browser, page).await;
 }
