@@ -126,6 +126,10 @@ export function isNoCors(scenario) {
   return /mode:\s*['"]no-cors['"]/.test(String(scenario?.code ?? ''));
 }
 
+function isSameOriginMode(scenario) {
+  return /mode:\s*['"]same-origin['"]/.test(String(scenario?.code ?? ''));
+}
+
 function verdictOf(entry, mode) {
   return entry?.verdict?.[mode] ?? null;
 }
@@ -302,7 +306,9 @@ export function renderWorkflow(ctx, scenario = null, result = null) {
           ? para('The code runs in a sandboxed iframe: its origin is opaque, so the browser sends ', h('code', {}, 'Origin: null'), '.')
           : isNoCors(scenario)
             ? para(`Script on the page calls ${host(ctx.apiUrl)}: another origin (${originDifference(ctx.pageOrigin, ctx.apiUrl)}), but with `, h('code', {}, "mode: 'no-cors'"), ': no Origin header, no CORS.')
-            : para(`Script on the page calls ${host(ctx.apiUrl)}: another origin (${originDifference(ctx.pageOrigin, ctx.apiUrl)}); the browser will send `, h('code', {}, `Origin: ${origin}`), '.'),
+            : isSameOriginMode(scenario)
+              ? para(`Script on the page calls ${host(ctx.apiUrl)}: another origin (${originDifference(ctx.pageOrigin, ctx.apiUrl)}), but with `, h('code', {}, "mode: 'same-origin'"), ', which allows this page’s own origin only.')
+              : para(`Script on the page calls ${host(ctx.apiUrl)}: another origin (${originDifference(ctx.pageOrigin, ctx.apiUrl)}); the browser will send `, h('code', {}, `Origin: ${origin}`), '.'),
         callee ? para(h('code', {}, callee)) : null,
       ],
     }));
