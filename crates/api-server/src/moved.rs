@@ -25,13 +25,14 @@ use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::Response;
 use futures::future::Either;
 use tower::{Layer, Service};
 
 use crate::cors_layer::{bad_request, request_record, Answered};
 use crate::journal::{capture_headers, AnsweredBy, ResponseRecord};
+use crate::routes::moved_location;
 use crate::AppState;
 
 /// The paths the front redirects; `/moved/items/1` goes to `/api/items/1`.
@@ -82,27 +83,22 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        match request.uri().path().strip_prefix(MOVED_PREFIX) {
-            Some(rest) => Either::Left(ready(Ok(redirect(&self.state, &request, rest)))),
-            None => Either::Right(self.inner.call(request)),
+        if request.uri().path().starts_with(MOVED_PREFIX) {
+            Either::Left(ready(Ok(redirect(&self.state, &request))))
+        } else {
+            Either::Right(self.inner.call(request))
         }
     }
 }
 
 /// The front's answer, journaled as the CORS layer journals its own.
-fn redirect(state: &AppState, request: &Request, rest: &str) -> Response {
+fn redirect(state: &AppState, request: &Request) -> Response {
     // A request no browser would send gets the CORS layer's 400, here too.
     let (record, _) = match request_record(state, request) {
         Ok(read) => read,
         Err(message) => return bad_request(message),
     };
-    let query = request
-        .uri()
-        .query()
-        .map(|q| format!("?{q}"))
-        .unwrap_or_default();
-    // The path and query of a parsed URI are valid header text.
-    let Ok(location) = HeaderValue::from_str(&format!("{NEW_PREFIX}{rest}{query}")) else {
+    let Some(location) = moved_location(request.uri(), MOVED_PREFIX, NEW_PREFIX) else {
         return bad_request(String::from("the path cannot be redirected"));
     };
     let mut response = Response::new(Body::empty());

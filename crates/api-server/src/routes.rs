@@ -153,11 +153,17 @@ async fn redirect(State(state): State<AppState>, uri: Uri) -> Response {
 /// browser may follow it. It stays on the API's origin, so the next hop keeps the page's
 /// `Origin`; a preflighted request is preflighted again for the new URL.
 async fn old_version(uri: Uri) -> Response {
-    // The path as it arrived, still percent-encoded, as a proxy's rewrite would keep it.
-    let rest = uri.path().strip_prefix("/api/v1/").unwrap_or_default();
-    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
-    match HeaderValue::from_str(&format!("/api/{rest}{query}")) {
-        Ok(v) => (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, v)]).into_response(),
-        Err(_) => StatusCode::BAD_REQUEST.into_response(),
+    match moved_location(&uri, "/api/v1/", "/api/") {
+        Some(v) => (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, v)]).into_response(),
+        None => StatusCode::BAD_REQUEST.into_response(),
     }
+}
+
+/// The `Location` of a path under `from` that moved to `to`: the rest of the path as it
+/// arrived (still percent-encoded, as a proxy's rewrite keeps it) and the query. `None` when
+/// the path is not under `from`, or the result is not header text.
+pub(crate) fn moved_location(uri: &Uri, from: &str, to: &str) -> Option<HeaderValue> {
+    let rest = uri.path().strip_prefix(from)?;
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    HeaderValue::from_str(&format!("{to}{rest}{query}")).ok()
 }
