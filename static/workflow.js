@@ -121,13 +121,14 @@ function genericSteps(ctx) {
   ];
 }
 
-/** Does the code use mode: 'no-cors'? */
-export function isNoCors(scenario) {
-  return /mode:\s*['"]no-cors['"]/.test(String(scenario?.code ?? ''));
+/** The request mode the code sets (`mode: '…'`), or fetch's default, `cors`. */
+function requestModeOf(scenario) {
+  return /mode:\s*['"]([a-z-]+)['"]/.exec(String(scenario?.code ?? ''))?.[1] ?? 'cors';
 }
 
-function isSameOriginMode(scenario) {
-  return /mode:\s*['"]same-origin['"]/.test(String(scenario?.code ?? ''));
+/** Does the code use mode: 'no-cors'? */
+export function isNoCors(scenario) {
+  return requestModeOf(scenario) === 'no-cors';
 }
 
 function verdictOf(entry, mode) {
@@ -306,7 +307,7 @@ export function renderWorkflow(ctx, scenario = null, result = null) {
           ? para('The code runs in a sandboxed iframe: its origin is opaque, so the browser sends ', h('code', {}, 'Origin: null'), '.')
           : isNoCors(scenario)
             ? para(`Script on the page calls ${host(ctx.apiUrl)}: another origin (${originDifference(ctx.pageOrigin, ctx.apiUrl)}), but with `, h('code', {}, "mode: 'no-cors'"), ': no Origin header, no CORS.')
-            : isSameOriginMode(scenario)
+            : requestModeOf(scenario) === 'same-origin'
               ? para(`Script on the page calls ${host(ctx.apiUrl)}: another origin (${originDifference(ctx.pageOrigin, ctx.apiUrl)}), but with `, h('code', {}, "mode: 'same-origin'"), ', which allows this page’s own origin only.')
               : para(`Script on the page calls ${host(ctx.apiUrl)}: another origin (${originDifference(ctx.pageOrigin, ctx.apiUrl)}); the browser will send `, h('code', {}, `Origin: ${origin}`), '.'),
         callee ? para(h('code', {}, callee)) : null,

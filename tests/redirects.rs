@@ -76,13 +76,16 @@ async fn card_text(page: &LabPage, id: &str, field: &str) -> String {
     .to_string()
 }
 
+/// The journal's entries of one run, oldest first.
 async fn journal(api_url: &str, run: &str) -> Vec<Value> {
-    reqwest::get(format!("{api_url}/_lab/journal?run={run}"))
+    let mut entries: Vec<Value> = reqwest::get(format!("{api_url}/_lab/journal?run={run}"))
         .await
         .unwrap()
         .json()
         .await
-        .unwrap()
+        .unwrap();
+    entries.sort_by_key(|e| e["id"].as_u64());
+    entries
 }
 
 #[tokio::test]
@@ -181,8 +184,7 @@ async fn a_redirect_within_the_api_keeps_the_origin_and_is_preflighted_again() {
     assert_eq!(urls.len(), 2, "{urls:?}");
     assert!(urls[0].contains("/api/v1/items?") && urls[1].contains("/api/items?"));
     assert!(requests.iter().all(|r| r.failed.is_none()), "{requests:?}");
-    let mut entries = journal(&api, &run).await;
-    entries.sort_by_key(|e| e["id"].as_u64());
+    let entries = journal(&api, &run).await;
     let hops: Vec<(&str, &str, u64)> = entries
         .iter()
         .map(|e| {
@@ -210,8 +212,7 @@ async fn a_redirect_within_the_api_keeps_the_origin_and_is_preflighted_again() {
         .collect();
     assert_eq!(preflights.len(), 2, "Chromium's preflights: {preflights:?}");
     assert!(preflights[0].contains("/api/v1/items/1?") && preflights[1].contains("/api/items/1?"));
-    let mut entries = journal(&api, &run).await;
-    entries.sort_by_key(|e| e["id"].as_u64());
+    let entries = journal(&api, &run).await;
     let exchanges: Vec<(&str, &str, u64)> = entries
         .iter()
         .map(|e| {
